@@ -1,0 +1,277 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/store"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+)
+
+// DefaultHTTPTimeout bounds every request clerk-mcp makes to Clerk.
+const DefaultHTTPTimeout = 30 * time.Second
+
+// maxOAuthResponse bounds what is read from userinfo and revocation answers.
+const maxOAuthResponse = 1 << 20
+
+// Client talks to Clerk's OAuth endpoints: token, userinfo, revocation.
+// Every call takes the caller's context and has a timeout.
+type Client struct {
+	cfg  Config
+	http *http.Client
+	now  func() time.Time
+}
+
+// NewClient returns a client for cfg. A nil httpClient means one with
+// DefaultHTTPTimeout.
+func NewClient(cfg Config, httpClient *http.Client) *Client {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	return &Client{cfg: cfg, http: httpClient, now: time.Now}
+}
+
+// Config returns the configuration the client was built with.
+func (c *Client) Config() Config { return c.cfg }
+
+// HTTPClient returns the HTTP client used for all calls to Clerk.
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+func (c *Client) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.http)
+}
+
+// Exchange redeems an authorization code with its PKCE verifier.
+func (c *Client) Exchange(ctx context.Context, code, verifier, redirectURL string) (*store.Session, error) {
+	tok, err := c.cfg.oauth2Config(redirectURL).Exchange(c.oauthContext(ctx), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("exchange authorization code: %w", describeTokenError(err))
+	}
+	return c.session(tok, ""), nil
+}
+
+// Refresh redeems refreshToken for a new session. Errors are *AuthError.
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (*store.Session, error) {
+	// An empty access token makes the token source refresh at once.
+	src := c.cfg.oauth2Config("").TokenSource(c.oauthContext(ctx), &oauth2.Token{RefreshToken: refreshToken})
+	tok, err := src.Token()
+	if err != nil {
+		return nil, classifyRefreshError(ctx, err)
+	}
+	return c.session(tok, refreshToken), nil
+}
+
+// session turns a token response into a Session. When the server omits
+// expires_in, the expiry comes from the access token's JWT exp claim.
+func (c *Client) session(tok *oauth2.Token, previousRefresh string) *store.Session {
+	now := c.now().UTC()
+	s := &store.Session{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		TokenType:    tok.Type(),
+		Expiry:       tok.Expiry.UTC(),
+		ObtainedAt:   now,
+		Issuer:       c.cfg.BaseURL,
+		ClientID:     c.cfg.ClientID,
+	}
+	if s.RefreshToken == "" {
+		// No rotation: the old refresh token stays valid (RFC 6749 §6).
+		s.RefreshToken = previousRefresh
+	}
+	if tok.Expiry.IsZero() {
+		if claims, ok := ParseJWTClaims(tok.AccessToken); ok && !claims.Expiry.IsZero() {
+			s.Expiry = claims.Expiry.UTC()
+		}
+	}
+	return s
+}
+
+// JWTClaims are the registered claims clerk-mcp reads from an access token.
+type JWTClaims struct {
+	IssuedAt time.Time
+	Expiry   time.Time
+}
+
+// ParseJWTClaims reads iat and exp from a JWT without verifying it: the
+// token is opaque to us and only its timing matters. ok is false when the
+// token is not a JWT.
+func ParseJWTClaims(token string) (claims JWTClaims, ok bool) {
+	var rc jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &rc); err != nil {
+		return JWTClaims{}, false
+	}
+	if rc.IssuedAt != nil {
+		claims.IssuedAt = rc.IssuedAt.Time
+	}
+	if rc.ExpiresAt != nil {
+		claims.Expiry = rc.ExpiresAt.Time
+	}
+	return claims, true
+}
+
+// tokenEndpointError describes a token endpoint failure without its body,
+// which is Clerk's to word and ours to keep out of messages.
+type tokenEndpointError struct {
+	Status int
+	Code   string
+}
+
+func (e *tokenEndpointError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("token endpoint answered %d (%s)", e.Status, e.Code)
+	}
+	return fmt.Sprintf("token endpoint answered %d", e.Status)
+}
+
+func describeTokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return &tokenEndpointError{Status: status, Code: re.ErrorCode}
+	}
+	return err
+}
+
+// errInvalidGrant marks a refresh refused because the refresh token is
+// spent, revoked or expired.
+var errInvalidGrant = errors.New("invalid_grant")
+
+// classifyRefreshError maps a failed refresh to the reasons of DESIGN rule
+// 6: invalid_grant and other 4xx are session_expired, everything else is a
+// retryable refresh_failed.
+func classifyRefreshError(ctx context.Context, err error) *AuthError {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		te := &tokenEndpointError{Status: re.Response.StatusCode, Code: re.ErrorCode}
+		switch {
+		case te.Code == "invalid_grant":
+			return errSessionExpired(" or was revoked", fmt.Errorf("%w: %v", errInvalidGrant, te))
+		case te.Status == http.StatusTooManyRequests || te.Status >= 500:
+			return errRefreshFailed("Clerk could not refresh the session right now.", te)
+		case te.Status >= 400:
+			return errSessionExpired(" (Clerk refused the refresh)", te)
+		}
+		return errRefreshFailed("Clerk gave an unexpected answer to a session refresh.", te)
+	}
+	if ctx.Err() != nil || isNetworkError(err) {
+		return errRefreshFailed("Could not reach Clerk to refresh the session.", sanitize(err))
+	}
+	// Malformed answers (not JSON, no access_token): keep the session.
+	return errRefreshFailed("Clerk gave an unreadable answer to a session refresh.", sanitize(err))
+}
+
+func isNetworkError(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// sanitize keeps an error's message but cuts anything after a newline,
+// where x/oauth2 appends response bodies.
+func sanitize(err error) error {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(msg)
+}
+
+// UserInfo is the subset of /oauth/userinfo clerk-mcp shows.
+type UserInfo struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+}
+
+// StatusError is a non-2xx answer from an endpoint that is not the token
+// endpoint.
+type StatusError struct {
+	Endpoint string
+	Status   int
+}
+
+// ErrUnauthorized matches any error for an HTTP 401 answer: the access
+// token was refused. Source.Do refreshes and retries once on it.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// Is makes a 401 StatusError match ErrUnauthorized.
+func (e *StatusError) Is(target error) bool {
+	return target == ErrUnauthorized && e.Status == http.StatusUnauthorized
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s answered %d %s", e.Endpoint, e.Status, http.StatusText(e.Status))
+}
+
+// UserInfo fetches the user behind accessToken.
+func (c *Client) UserInfo(ctx context.Context, accessToken string) (*UserInfo, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.BaseURL+"/oauth/userinfo", nil)
+	if err != nil {
+		return nil, fmt.Errorf("userinfo: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("userinfo: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOAuthResponse))
+	if err != nil {
+		return nil, fmt.Errorf("userinfo: read answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{Endpoint: "userinfo", Status: resp.StatusCode}
+	}
+	var raw struct {
+		Sub    string `json:"sub"`
+		UserID string `json:"user_id"`
+		Email  string `json:"email"`
+		Name   string `json:"name"`
+		Given  string `json:"given_name"`
+		Family string `json:"family_name"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, fmt.Errorf("userinfo: decode answer: %w", err)
+	}
+	u := &UserInfo{UserID: raw.UserID, Email: raw.Email, Name: raw.Name}
+	if u.UserID == "" {
+		u.UserID = raw.Sub
+	}
+	if u.Name == "" {
+		u.Name = strings.TrimSpace(raw.Given + " " + raw.Family)
+	}
+	return u, nil
+}
+
+// Revoke revokes token at Clerk (RFC 7009). hint is "refresh_token" or
+// "access_token".
+func (c *Client) Revoke(ctx context.Context, token, hint string) error {
+	form := url.Values{"token": {token}, "token_type_hint": {hint}, "client_id": {c.cfg.ClientID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/oauth/token/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxOAuthResponse))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("revoke token: %w", &StatusError{Endpoint: "revocation", Status: resp.StatusCode})
+	}
+	return nil
+}

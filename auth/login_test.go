@@ -1,0 +1,204 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/store"
+)
+
+// runBrowser plays the user's browser: it opens the authorize URL and
+// follows Clerk's redirect into the loopback callback.
+func runBrowser(authorizeURL string) int {
+	switch os.Getenv("CLERK_MCP_TEST_BROWSER_MODE") {
+	case "ignore":
+		return 0
+	case "wrong-state":
+		u, _ := url.Parse(authorizeURL)
+		q := u.Query()
+		q.Set("state", "forged")
+		u.RawQuery = q.Encode()
+		authorizeURL = u.String()
+	}
+	resp, err := http.Get(authorizeURL)
+	if err != nil {
+		os.Stderr.WriteString("browser: " + err.Error() + "\n")
+		return 1
+	}
+	resp.Body.Close()
+	return 0
+}
+
+// syncBuffer is an io.Writer safe for the login goroutine and the browser
+// process's output copier at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func login(t *testing.T, e *testEnv, mode string, timeout time.Duration) (*auth.LoginResult, string, error) {
+	t.Helper()
+	t.Setenv("CLERK_MCP_TEST_ROLE", "browser")
+	t.Setenv("CLERK_MCP_TEST_BROWSER_MODE", mode)
+	cfg := e.cfg
+	cfg.Browser = os.Args[0]
+	var out syncBuffer
+	res, err := auth.Login(context.Background(), auth.NewClient(cfg, nil), e.store,
+		auth.LoginOptions{Timeout: timeout, Out: &out})
+	return res, out.String(), err
+}
+
+func TestLoginEndToEnd(t *testing.T) {
+	e := newTestEnv(t)
+	res, out, err := login(t, e, "follow", 20*time.Second)
+	if err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, e.cfg.BaseURL+"/oauth/authorize?") {
+		t.Fatalf("the authorize URL was not printed:\n%s", out)
+	}
+	if res.User == nil || res.User.Email != fakeclerk.DefaultUser.Email || res.User.UserID != fakeclerk.DefaultUser.ID {
+		t.Fatalf("user = %+v", res.User)
+	}
+	c := e.fake.Counts()
+	if c.CodeExchanges != 1 || c.PKCEFailures != 0 {
+		t.Fatalf("code exchanges=%d PKCE failures=%d, want 1 and 0", c.CodeExchanges, c.PKCEFailures)
+	}
+	stored := e.stored(t)
+	if stored.AccessToken != res.Session.AccessToken || !e.fake.RefreshTokenValid(stored.RefreshToken) {
+		t.Fatal("login did not store a usable session")
+	}
+	if stored.Issuer != e.cfg.BaseURL || stored.ClientID != fakeclerk.ClientID || stored.Expiry.IsZero() {
+		t.Fatalf("stored session lacks issuer, client or expiry: %+v", stored.Expiry)
+	}
+	if _, err := e.source(auth.SourceOptions{}).UserInfo(context.Background()); err != nil {
+		t.Fatalf("session from login is not usable: %v", err)
+	}
+
+	// Logging in again revokes the previous refresh token, after storing
+	// the new session.
+	res2, out, err := login(t, e, "follow", 20*time.Second)
+	if err != nil {
+		t.Fatalf("second login: %v\n%s", err, out)
+	}
+	if e.fake.RefreshTokenValid(res.Session.RefreshToken) {
+		t.Fatal("re-login did not revoke the previous refresh token")
+	}
+	if got := e.stored(t); got.RefreshToken != res2.Session.RefreshToken || !e.fake.RefreshTokenValid(got.RefreshToken) {
+		t.Fatal("re-login did not leave the new session stored and valid")
+	}
+}
+
+func TestLoginRejectsWrongState(t *testing.T) {
+	e := newTestEnv(t)
+	_, _, err := login(t, e, "wrong-state", 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "state") {
+		t.Fatalf("err = %v, want a state mismatch", err)
+	}
+	if e.fake.Counts().CodeExchanges != 0 {
+		t.Fatal("a code was exchanged despite the wrong state")
+	}
+	if _, err := e.store.Load(context.Background()); err != store.ErrNotFound {
+		t.Fatalf("a session was stored: %v", err)
+	}
+}
+
+func TestLoginAccessDenied(t *testing.T) {
+	e := newTestEnv(t)
+	e.fake.DenyAuthorization(true)
+	_, _, err := login(t, e, "follow", 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "access_denied") || !strings.Contains(err.Error(), "clerk-mcp login") {
+		t.Fatalf("err = %v, want a clear access_denied message naming the fix", err)
+	}
+}
+
+func TestLoginTimeout(t *testing.T) {
+	e := newTestEnv(t)
+	start := time.Now()
+	_, _, err := login(t, e, "ignore", 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("err = %v, want a timeout message", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("login took %s to time out after 300ms", d)
+	}
+}
+
+func TestLogoutRevokesThenDeletes(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.seed(t, time.Now().Add(time.Hour))
+	res, err := auth.Logout(context.Background(), e.client, e.store)
+	if err != nil || !res.HadSession || res.RevokeErr != nil {
+		t.Fatalf("logout: %+v %v", res, err)
+	}
+	if e.fake.RefreshTokenValid(s.RefreshToken) {
+		t.Fatal("refresh token still valid at Clerk after logout")
+	}
+	if _, err := e.store.Load(context.Background()); err != store.ErrNotFound {
+		t.Fatalf("session still stored: %v", err)
+	}
+}
+
+func TestLogoutDeletesEvenWhenRevocationFails(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed(t, time.Now().Add(time.Hour))
+	e.fake.Close()
+	res, err := auth.Logout(context.Background(), e.client, e.store)
+	if err != nil || res.RevokeErr == nil {
+		t.Fatalf("logout: res=%+v err=%v, want success with a revocation error", res, err)
+	}
+	if _, err := e.store.Load(context.Background()); err != store.ErrNotFound {
+		t.Fatalf("session still stored: %v", err)
+	}
+}
+
+func TestLogoutRemovesCorruptSession(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed(t, time.Now().Add(time.Hour))
+	writeFile(t, e.store.File().Path(), "garbage")
+	if _, err := auth.Logout(context.Background(), e.client, e.store); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Load(context.Background()); err != store.ErrNotFound {
+		t.Fatalf("corrupt session still there: %v", err)
+	}
+}
+
+func TestFakeVerifiesPKCE(t *testing.T) {
+	e := newTestEnv(t)
+	redirect := "http://127.0.0.1:1/callback"
+	q := url.Values{"client_id": {fakeclerk.ClientID}, "response_type": {"code"}, "redirect_uri": {redirect},
+		"state": {"s"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(e.cfg.BaseURL + "/oauth/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	_, err = e.client.Exchange(context.Background(), loc.Query().Get("code"), "wrong-verifier-wrong-verifier-wrong-verifier", redirect)
+	if err == nil || e.fake.Counts().PKCEFailures != 1 {
+		t.Fatalf("exchange with a wrong verifier: err=%v PKCE failures=%d", err, e.fake.Counts().PKCEFailures)
+	}
+}

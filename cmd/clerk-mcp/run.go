@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `clerk-mcp: Clerk for AI coding agents, over MCP.
+
+Usage:
+  clerk-mcp [serve]          run the MCP server on stdio (the default)
+  clerk-mcp login            log in to Clerk in the browser (--no-browser, --timeout 2m)
+  clerk-mcp logout           revoke the session at Clerk and delete it
+  clerk-mcp whoami [--json]  show who is logged in
+  clerk-mcp refresh [--json] refresh the session now and show the new expiry
+  clerk-mcp version          print the version
+
+Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
+CLERK_CONFIG_DIR, CLERK_MCP_STORE, ...); see the README.
+`
+
+// cli carries what every command needs.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command func(c *cli, ctx context.Context, args []string) int
+
+var commands = map[string]command{
+	"login":   (*cli).login,
+	"logout":  (*cli).logout,
+	"whoami":  (*cli).whoami,
+	"refresh": (*cli).refresh,
+	"version": (*cli).version,
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		if name == "serve" {
+			cmd = (*cli).serve
+		} else {
+			fmt.Fprintf(stderr, "clerk-mcp: unknown command %q\n\n%s", name, usage)
+			return exitUsage
+		}
+	}
+	return cmd(c, ctx, args)
+}
+
+// flags returns a FlagSet whose errors go to stderr.
+func (c *cli) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("clerk-mcp "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+// parse parses args and reports whether the command should go on; on
+// failure it returns the exit code.
+func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// env loads the configuration and the session machinery.
+type env struct {
+	cfg    auth.Config
+	client *auth.Client
+	source *auth.Source
+}
+
+func (c *cli) env() (*env, error) {
+	cfg, err := auth.ConfigFromEnv(c.getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := cfg.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	client := auth.NewClient(cfg, nil)
+	return &env{cfg: cfg, client: client, source: auth.NewSource(st, client, auth.SourceOptions{})}, nil
+}
+
+// fail reports err: as the JSON envelope on stdout with --json, else as a
+// line on stderr. It returns exitFailure.
+func (c *cli) fail(asJSON bool, err error) int {
+	ae := auth.AsAuthError(err)
+	if asJSON {
+		c.printJSON(auth.Envelope{Error: ae})
+		return exitFailure
+	}
+	fmt.Fprintf(c.stderr, "clerk-mcp: %s\n", strings.TrimSuffix(ae.Message, "."))
+	if ae.Remedy != "" {
+		fmt.Fprintf(c.stderr, "  %s\n", ae.Remedy)
+	}
+	return exitFailure
+}
+
+func (c *cli) printJSON(v any) {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (c *cli) version(_ context.Context, args []string) int {
+	if code, ok := c.parse(c.flags("version"), args); !ok {
+		return code
+	}
+	fmt.Fprintf(c.stdout, "clerk-mcp %s\n", buildVersion())
+	return exitOK
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+// until describes how far t is from now, for humans.
+func until(t time.Time) string {
+	if t.IsZero() {
+		return "no expiry given"
+	}
+	d := time.Until(t).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("%s (expired %s ago)", t.Local().Format(time.RFC3339), -d)
+	}
+	return fmt.Sprintf("%s (in %s)", t.Local().Format(time.RFC3339), d)
+}

@@ -1,0 +1,586 @@
+// Package fakeclerk is a stand-in for Clerk's OAuth server, Platform API and
+// Backend API, for tests. It behaves like the real one where clerk-mcp
+// depends on it: PKCE S256 is verified, refresh tokens rotate and a reused
+// one is answered with invalid_grant, revoked grants stop working. Faults can
+// be injected and every endpoint is counted.
+package fakeclerk
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ClientID is the public client the fake accepts unless Options say otherwise.
+const ClientID = "x7Fzlnxuu5I6UUa4"
+
+// User is the account behind every grant.
+type User struct {
+	ID    string `json:"sub"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// DefaultUser is the user who logs in.
+var DefaultUser = User{ID: "user_2fake", Email: "ada@example.com", Name: "Ada Lovelace"}
+
+// Counts is a snapshot of the fake's counters.
+type Counts struct {
+	Authorize       int // /oauth/authorize requests
+	CodeExchanges   int // successful authorization_code grants
+	PKCEFailures    int // code exchanges refused for a wrong verifier
+	RefreshAttempts int // refresh_token grant requests, whatever the outcome
+	Refreshes       int // successful refreshes
+	InvalidGrants   int // refreshes refused with invalid_grant
+	BasicAuth       int // token requests that used HTTP Basic client auth
+	Userinfo        int // /oauth/userinfo requests
+	Unauthorized    int // 401 answers from userinfo and the APIs
+	Revocations     int // /oauth/token/revoke requests
+	Platform        int // Platform API requests
+	Backend         int // Backend API requests
+}
+
+type grant struct {
+	user    User
+	revoked bool
+}
+
+type authCode struct {
+	grant       *grant
+	challenge   string
+	redirectURI string
+	used        bool
+}
+
+type refreshEntry struct {
+	grant *grant
+	used  bool
+}
+
+type accessEntry struct {
+	grant   *grant
+	expiry  time.Time
+	invalid bool // answers 401 even before expiry
+}
+
+// Server is a running fake Clerk.
+type Server struct {
+	*httptest.Server
+	signingKey []byte
+
+	mu        sync.Mutex
+	counts    Counts
+	codes     map[string]*authCode
+	refresh   map[string]*refreshEntry
+	access    map[string]*accessEntry
+	accessTTL time.Duration
+
+	refreshFaults    []int
+	refreshDelay     time.Duration
+	omitExpiresIn    bool
+	omitRefreshToken bool
+	omitJWTExp       bool
+	denyAuthorize    bool
+	refreshHook      func()
+
+	apps        []application
+	platformKey string
+}
+
+type application struct {
+	ID        string
+	Name      string
+	Instances []instance
+}
+
+type instance struct {
+	ID          string
+	Environment string
+	SecretKey   string
+}
+
+// New starts a fake Clerk on 127.0.0.1. It is closed when the test ends.
+func New(t interface{ Cleanup(func()) }) *Server {
+	s := NewUnstarted()
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewUnstarted returns a fake that is not yet listening.
+func NewUnstarted() *Server {
+	key := make([]byte, 32)
+	rand.Read(key)
+	s := &Server{
+		signingKey: key,
+		codes:      map[string]*authCode{},
+		refresh:    map[string]*refreshEntry{},
+		access:     map[string]*accessEntry{},
+		accessTTL:  time.Hour,
+		apps: []application{{
+			ID:   "app_fake1",
+			Name: "Fake App",
+			Instances: []instance{
+				{ID: "ins_dev1", Environment: "development", SecretKey: "sk_test_" + randomToken(16)},
+				{ID: "ins_prod1", Environment: "production", SecretKey: "sk_live_" + randomToken(16)},
+			},
+		}},
+		platformKey: "ak_test_" + randomToken(12),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth/authorize", s.authorize)
+	mux.HandleFunc("POST /oauth/token", s.token)
+	mux.HandleFunc("GET /oauth/userinfo", s.userinfo)
+	mux.HandleFunc("POST /oauth/token/revoke", s.revoke)
+	mux.HandleFunc("GET /v1/platform/applications", s.listApplications)
+	mux.HandleFunc("GET /v1/platform/applications/{id}", s.getApplication)
+	mux.HandleFunc("GET /v1/users", s.listUsers)
+	s.Server = httptest.NewUnstartedServer(mux)
+	return s
+}
+
+// Counts returns a snapshot of the counters.
+func (s *Server) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts
+}
+
+// SetAccessTTL sets the lifetime of access tokens issued from now on.
+func (s *Server) SetAccessTTL(d time.Duration) {
+	s.mu.Lock()
+	s.accessTTL = d
+	s.mu.Unlock()
+}
+
+// FailRefreshes makes the next len(statuses) refresh requests fail with
+// those HTTP statuses (for example 503 or 429) without spending the token.
+func (s *Server) FailRefreshes(statuses ...int) {
+	s.mu.Lock()
+	s.refreshFaults = append(s.refreshFaults, statuses...)
+	s.mu.Unlock()
+}
+
+// SetRefreshDelay delays every refresh answer by d, after the old refresh
+// token has been spent: a client that gives up during the delay loses the
+// rotated token, as it would against Clerk.
+func (s *Server) SetRefreshDelay(d time.Duration) {
+	s.mu.Lock()
+	s.refreshDelay = d
+	s.mu.Unlock()
+}
+
+// OnRefresh sets a function called at the start of every refresh request,
+// before the token is checked. Tests use it to act in the middle of a
+// refresh.
+func (s *Server) OnRefresh(hook func()) {
+	s.mu.Lock()
+	s.refreshHook = hook
+	s.mu.Unlock()
+}
+
+// TokenResponseOptions shape the token endpoint's answers.
+type TokenResponseOptions struct {
+	OmitExpiresIn    bool // no expires_in field
+	OmitRefreshToken bool // no refresh_token field on refresh (no rotation)
+	OmitJWTExp       bool // access token JWT without exp
+}
+
+// SetTokenResponse changes the shape of future token responses.
+func (s *Server) SetTokenResponse(o TokenResponseOptions) {
+	s.mu.Lock()
+	s.omitExpiresIn = o.OmitExpiresIn
+	s.omitRefreshToken = o.OmitRefreshToken
+	s.omitJWTExp = o.OmitJWTExp
+	s.mu.Unlock()
+}
+
+// DenyAuthorization makes /oauth/authorize redirect with error=access_denied.
+func (s *Server) DenyAuthorization(deny bool) {
+	s.mu.Lock()
+	s.denyAuthorize = deny
+	s.mu.Unlock()
+}
+
+// InvalidateAccessTokens makes every access token issued so far answer 401,
+// as if Clerk had rotated its keys. Refresh tokens keep working.
+func (s *Server) InvalidateAccessTokens() {
+	s.mu.Lock()
+	for _, a := range s.access {
+		a.invalid = true
+	}
+	s.mu.Unlock()
+}
+
+// RevokeAll revokes every grant: access and refresh tokens stop working.
+func (s *Server) RevokeAll() {
+	s.mu.Lock()
+	for _, r := range s.refresh {
+		r.grant.revoked = true
+	}
+	s.mu.Unlock()
+}
+
+// PlatformAPIKey returns an ak_ key the Platform API accepts.
+func (s *Server) PlatformAPIKey() string { return s.platformKey }
+
+// SecretKey returns the sk_ key of the fake application's instance in env
+// ("development" or "production").
+func (s *Server) SecretKey(env string) string {
+	for _, in := range s.apps[0].Instances {
+		if in.Environment == env {
+			return in.SecretKey
+		}
+	}
+	return ""
+}
+
+// ApplicationID returns the id of the fake application.
+func (s *Server) ApplicationID() string { return s.apps[0].ID }
+
+// TokenResponse is the token endpoint's JSON answer.
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// Mint creates a grant for DefaultUser directly, as if a login had happened,
+// and returns its tokens.
+func (s *Server) Mint() TokenResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issueLocked(&grant{user: DefaultUser}, true)
+}
+
+// RefreshTokenValid reports whether rt would be accepted by a refresh now.
+func (s *Server) RefreshTokenValid(rt string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.refresh[rt]
+	return ok && !r.used && !r.grant.revoked
+}
+
+func (s *Server) issueLocked(g *grant, withRefresh bool) TokenResponse {
+	now := time.Now()
+	exp := now.Add(s.accessTTL)
+	claims := jwt.MapClaims{
+		"iss": s.URL,
+		"sub": g.user.ID,
+		"iat": now.Unix(),
+		"jti": randomToken(8),
+	}
+	if !s.omitJWTExp {
+		claims["exp"] = exp.Unix()
+	}
+	at, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.signingKey)
+	if err != nil {
+		panic(err)
+	}
+	s.access[at] = &accessEntry{grant: g, expiry: exp}
+	resp := TokenResponse{AccessToken: at, TokenType: "Bearer", Scope: "profile email"}
+	if !s.omitExpiresIn {
+		resp.ExpiresIn = int64(s.accessTTL / time.Second)
+		if resp.ExpiresIn == 0 {
+			resp.ExpiresIn = 1
+		}
+	}
+	if withRefresh {
+		rt := "rt_" + randomToken(24)
+		s.refresh[rt] = &refreshEntry{grant: g}
+		resp.RefreshToken = rt
+	}
+	return resp
+}
+
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	s.counts.Authorize++
+	deny := s.denyAuthorize
+	s.mu.Unlock()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Scheme != "http" || redirect.Hostname() != "127.0.0.1" || redirect.Path != "/callback" {
+		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
+		return
+	}
+	if q.Get("client_id") != ClientID || q.Get("response_type") != "code" ||
+		q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+		http.Error(w, "invalid authorization request", http.StatusBadRequest)
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	if deny {
+		back.Set("error", "access_denied")
+		back.Set("error_description", "The user denied the request")
+	} else {
+		code := "code_" + randomToken(16)
+		s.mu.Lock()
+		s.codes[code] = &authCode{
+			grant:       &grant{user: DefaultUser},
+			challenge:   q.Get("code_challenge"),
+			redirectURI: q.Get("redirect_uri"),
+		}
+		s.mu.Unlock()
+		back.Set("code", code)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	if _, _, ok := r.BasicAuth(); ok {
+		// A public client sends its id in the body (AuthStyleInParams); a
+		// client that tries Basic auth is counted so tests can catch it.
+		s.mu.Lock()
+		s.counts.BasicAuth++
+		s.mu.Unlock()
+		oauthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	if r.PostForm.Get("client_id") != ClientID {
+		oauthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		s.exchangeCode(w, r)
+	case "refresh_token":
+		s.refreshToken(w, r)
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
+	}
+}
+
+func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[r.PostForm.Get("code")]
+	if !ok || c.used || c.redirectURI != r.PostForm.Get("redirect_uri") {
+		oauthError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	c.used = true
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	if base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+		s.counts.PKCEFailures++
+		oauthError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	s.counts.CodeExchanges++
+	writeJSON(w, http.StatusOK, s.issueLocked(c.grant, true))
+}
+
+func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	hook := s.refreshHook
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	s.mu.Lock()
+	s.counts.RefreshAttempts++
+	if len(s.refreshFaults) > 0 {
+		status := s.refreshFaults[0]
+		s.refreshFaults = s.refreshFaults[1:]
+		s.mu.Unlock()
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeJSON(w, status, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	rt := r.PostForm.Get("refresh_token")
+	entry, ok := s.refresh[rt]
+	if !ok || entry.used || entry.grant.revoked {
+		s.counts.InvalidGrants++
+		s.mu.Unlock()
+		oauthError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	entry.used = true
+	delay := s.refreshDelay
+	resp := s.issueLocked(entry.grant, !s.omitRefreshToken)
+	if s.omitRefreshToken {
+		// Without rotation the old refresh token stays valid.
+		entry.used = false
+	}
+	s.counts.Refreshes++
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	tok := r.PostForm.Get("token")
+	s.mu.Lock()
+	s.counts.Revocations++
+	if e, ok := s.refresh[tok]; ok {
+		e.grant.revoked = true
+	}
+	if e, ok := s.access[tok]; ok {
+		e.grant.revoked = true
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// bearerUser returns the user behind a valid OAuth access token in r.
+func (s *Server) bearerUser(r *http.Request) (User, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return User{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.access[tok]
+	if !ok || a.invalid || a.grant.revoked || time.Now().After(a.expiry) {
+		s.counts.Unauthorized++
+		return User{}, false
+	}
+	return a.grant.user, true
+}
+
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.counts.Userinfo++
+	s.mu.Unlock()
+	u, ok := s.bearerUser(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_token")
+		return
+	}
+	given, family, _ := strings.Cut(u.Name, " ")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sub": u.ID, "user_id": u.ID, "email": u.Email, "email_verified": true,
+		"name": u.Name, "given_name": given, "family_name": family,
+	})
+}
+
+// platformAuth accepts an OAuth access token or the Platform API key.
+func (s *Server) platformAuth(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	s.counts.Platform++
+	s.mu.Unlock()
+	if r.Header.Get("Authorization") == "Bearer "+s.platformKey {
+		return true
+	}
+	if _, ok := s.bearerUser(r); ok {
+		return true
+	}
+	s.mu.Lock()
+	s.counts.Unauthorized++
+	s.mu.Unlock()
+	clerkError(w, http.StatusUnauthorized, "authentication_invalid", "Unauthorized request")
+	return false
+}
+
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
+	if !s.platformAuth(w, r) {
+		return
+	}
+	out := []map[string]any{}
+	for _, a := range s.apps {
+		out = append(out, s.appJSON(a, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
+	if !s.platformAuth(w, r) {
+		return
+	}
+	for _, a := range s.apps {
+		if a.ID == r.PathValue("id") {
+			writeJSON(w, http.StatusOK, s.appJSON(a, r.URL.Query().Get("include_secret_keys") == "true"))
+			return
+		}
+	}
+	clerkError(w, http.StatusNotFound, "resource_not_found", "Application not found")
+}
+
+func (s *Server) appJSON(a application, secrets bool) map[string]any {
+	var instances []map[string]any
+	for _, in := range a.Instances {
+		m := map[string]any{"instance_id": in.ID, "environment_type": in.Environment}
+		if secrets {
+			m["secret_keys"] = []map[string]any{{"object": "secret_key", "secret": in.SecretKey}}
+		}
+		instances = append(instances, m)
+	}
+	return map[string]any{"object": "application", "application_id": a.ID, "name": a.Name, "instances": instances}
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.counts.Backend++
+	s.mu.Unlock()
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	for _, in := range s.apps[0].Instances {
+		if key != "" && key == in.SecretKey {
+			u := DefaultUser
+			writeJSON(w, http.StatusOK, []map[string]any{{
+				"object": "user", "id": u.ID,
+				"email_addresses": []map[string]any{{"email_address": u.Email}},
+			}})
+			return
+		}
+	}
+	s.mu.Lock()
+	s.counts.Unauthorized++
+	s.mu.Unlock()
+	clerkError(w, http.StatusUnauthorized, "authentication_invalid", "The secret key is invalid")
+}
+
+func oauthError(w http.ResponseWriter, status int, code string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": code})
+}
+
+func clerkError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("X-Clerk-Trace-Id", "trace_"+randomToken(6))
+	writeJSON(w, status, map[string]any{
+		"errors":         []map[string]string{{"code": code, "message": msg, "long_message": msg}},
+		"clerk_trace_id": "trace_" + randomToken(6),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// String describes the fake for test logs.
+func (s *Server) String() string { return fmt.Sprintf("fake Clerk at %s", s.URL) }

@@ -1,0 +1,27 @@
+//go:build unix
+
+package store
+
+import (
+	"os"
+	"syscall"
+)
+
+// openNoFollow opens path for reading and fails if its last element is a
+// symlink, closing the window between the Lstat check and the open.
+func openNoFollow(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+}
+
+// syncDir makes a rename or removal in dir durable. Errors are ignored: the
+// data itself was synced, and some filesystems refuse to sync directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}
+
+func isChmodUnsupported(error) bool { return false }
