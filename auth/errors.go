@@ -81,12 +81,6 @@ func errStore(cause error) *AuthError {
 	}
 }
 
-// Envelope is the JSON form of a failure that agents and scripts read:
-// {"error": {"reason": ..., "message": ..., "remedy": ..., "retryable": ...}}.
-type Envelope struct {
-	Error *AuthError `json:"error"`
-}
-
 // AsAuthError returns err as an *AuthError, classifying errors that are not
 // one: HTTP status errors become api_error, network failures network_error.
 func AsAuthError(err error) *AuthError {

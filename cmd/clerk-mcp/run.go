@@ -7,11 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/server"
+	"github.com/clerk-mcp/clerk-mcp/store"
+	"github.com/clerk-mcp/clerk-mcp/tools"
 )
 
 // Exit codes.
@@ -28,10 +32,15 @@ const usage = `clerk-mcp: Clerk for AI coding agents, over MCP.
 
 Usage:
   clerk-mcp [serve]          run the MCP server on stdio (the default)
+      --read-only            refuse every api call but GET
+      --reveal-secrets       show secret key values in api results
+      --log-level LEVEL      debug|info|warn|error, on stderr (default info)
+      --log-file PATH        also log to PATH
   clerk-mcp login            log in to Clerk in the browser (--no-browser, --timeout 2m)
   clerk-mcp logout           revoke the session at Clerk and delete it
   clerk-mcp whoami [--json]  show who is logged in
   clerk-mcp refresh [--json] refresh the session now and show the new expiry
+  clerk-mcp doctor [--json]  check configuration, session and connectivity (exit 1 on a failed check)
   clerk-mcp version          print the version
 
 Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
@@ -53,6 +62,8 @@ var commands = map[string]command{
 	"whoami":  (*cli).whoami,
 	"refresh": (*cli).refresh,
 	"version": (*cli).version,
+	"serve":   (*cli).serve,
+	"doctor":  (*cli).doctor,
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -68,12 +79,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		if name == "serve" {
-			cmd = (*cli).serve
-		} else {
-			fmt.Fprintf(stderr, "clerk-mcp: unknown command %q\n\n%s", name, usage)
-			return exitUsage
-		}
+		fmt.Fprintf(stderr, "clerk-mcp: unknown command %q\n\n%s", name, usage)
+		return exitUsage
 	}
 	return cmd(c, ctx, args)
 }
@@ -104,11 +111,16 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
 // env loads the configuration and the session machinery.
 type env struct {
 	cfg    auth.Config
+	store  *store.Store
 	client *auth.Client
 	source *auth.Source
 }
 
 func (c *cli) env() (*env, error) {
+	return c.envWithLogger(nil)
+}
+
+func (c *cli) envWithLogger(logger *slog.Logger) (*env, error) {
 	cfg, err := auth.ConfigFromEnv(c.getenv)
 	if err != nil {
 		return nil, err
@@ -118,20 +130,27 @@ func (c *cli) env() (*env, error) {
 		return nil, err
 	}
 	client := auth.NewClient(cfg, nil)
-	return &env{cfg: cfg, client: client, source: auth.NewSource(st, client, auth.SourceOptions{})}, nil
+	return &env{cfg: cfg, store: st, client: client,
+		source: auth.NewSource(st, client, auth.SourceOptions{Logger: logger})}, nil
+}
+
+// deps is what the tools need, for serve and doctor.
+func (e *env) deps() tools.Deps {
+	return tools.Deps{Config: e.cfg, Source: e.source, Store: e.store, HTTP: e.client.HTTPClient()}
 }
 
 // fail reports err: as the JSON envelope on stdout with --json, else as a
 // line on stderr. It returns exitFailure.
 func (c *cli) fail(asJSON bool, err error) int {
-	ae := auth.AsAuthError(err)
+	envelope := server.ErrorEnvelope(err)
 	if asJSON {
-		c.printJSON(auth.Envelope{Error: ae})
+		c.printJSON(envelope)
 		return exitFailure
 	}
-	fmt.Fprintf(c.stderr, "clerk-mcp: %s\n", strings.TrimSuffix(ae.Message, "."))
-	if ae.Remedy != "" {
-		fmt.Fprintf(c.stderr, "  %s\n", ae.Remedy)
+	body := envelope["error"]
+	fmt.Fprintf(c.stderr, "clerk-mcp: %s\n", strings.TrimSuffix(body.Message, "."))
+	if body.Remedy != "" {
+		fmt.Fprintf(c.stderr, "  %s\n", body.Remedy)
 	}
 	return exitFailure
 }

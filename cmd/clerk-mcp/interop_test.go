@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// connect starts clerk-mcp under the official Go SDK client.
+func (w *world) connect(t *testing.T, args ...string) *mcp.ClientSession {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = w.env
+	client := mcp.NewClient(&mcp.Implementation{Name: "interop", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error %v", name, err)
+	}
+	return res
+}
+
+func reasonOf(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	if !res.IsError || len(res.Content) == 0 {
+		t.Fatalf("want an isError result, got %+v", res)
+	}
+	var env struct {
+		Error struct{ Reason string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &env); err != nil {
+		t.Fatal(err)
+	}
+	return env.Error.Reason
+}
+
+func TestGoSDKInterop(t *testing.T) {
+	w := newWorld(t)
+	cs := w.connect(t)
+	tools, err := cs.ListTools(context.Background(), nil)
+	if err != nil || len(tools.Tools) != 3 {
+		t.Fatalf("tools/list: %v, %d tools", err, len(tools.Tools))
+	}
+	if r := reasonOf(t, callTool(t, cs, "whoami", nil)); r != "not_logged_in" {
+		t.Fatalf("whoami without a session: reason %q", r)
+	}
+	// A login in a terminal is seen by the running server.
+	w.login(t, time.Now().Add(time.Hour))
+	time.Sleep(1100 * time.Millisecond)
+	res := callTool(t, cs, "whoami", nil)
+	if res.IsError || res.StructuredContent == nil {
+		t.Fatalf("whoami after login: %+v", res)
+	}
+	if r := reasonOf(t, callTool(t, cs, "api", map[string]any{"path": "/applications/app_nope"})); r != "api_error" {
+		t.Fatalf("404: reason %q", r)
+	}
+	if res := callTool(t, cs, "doctor", nil); res.IsError || res.StructuredContent == nil {
+		t.Fatalf("doctor: %+v", res)
+	}
+}
+
+// 6 server processes with 8 concurrent calls each, after expiry, make
+// exactly one refresh.
+func TestMultiProcessServersMakeOneRefresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	w := newWorld(t)
+	w.login(t, time.Now().Add(time.Hour))
+	var sessions []*mcp.ClientSession
+	for range 6 {
+		sessions = append(sessions, w.connect(t))
+	}
+	// Expire the stored session; servers have not loaded it yet.
+	st := w.store(t)
+	s, _ := st.Load(context.Background())
+	s.Expiry = time.Now().Add(-time.Second)
+	st.Save(context.Background(), s)
+	before := w.fake.Counts()
+	var wg sync.WaitGroup
+	failures := make(chan string, 48)
+	for _, cs := range sessions {
+		for range 8 {
+			wg.Go(func() {
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+				if err != nil {
+					failures <- err.Error()
+				} else if res.IsError {
+					failures <- res.Content[0].(*mcp.TextContent).Text
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Fatal(f)
+	}
+	after := w.fake.Counts()
+	if got := after.Refreshes - before.Refreshes; got != 1 {
+		t.Fatalf("%d refreshes for 6 processes x 8 calls, want 1", got)
+	}
+	if got := after.InvalidGrants - before.InvalidGrants; got != 0 {
+		t.Fatalf("%d invalid_grant answers", got)
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/store"
+)
+
+// binary is clerk-mcp built once for the tests that drive it as a user's
+// editor or terminal would.
+var binary string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("CLERK_MCP_TEST_ROLE") == "browser" {
+		// Play the browser: follow the authorize redirect into the callback.
+		resp, err := http.Get(os.Args[len(os.Args)-1])
+		if err != nil {
+			os.Exit(1)
+		}
+		resp.Body.Close()
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "clerk-mcp-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "clerk-mcp")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build clerk-mcp: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// world is a fake Clerk and a config directory, as environment variables
+// for clerk-mcp processes.
+type world struct {
+	fake *fakeclerk.Server
+	dir  string
+	env  []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	fake := fakeclerk.New(t)
+	dir := filepath.Join(t.TempDir(), "clerk-mcp")
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"CLERK_OAUTH_BASE_URL=" + fake.URL,
+		"CLERK_PLATFORM_API_URL=" + fake.URL,
+		"CLERK_BACKEND_API_URL=" + fake.URL,
+		"CLERK_CONFIG_DIR=" + dir,
+		"CLERK_MCP_STORE=file",
+	}
+	return &world{fake: fake, dir: dir, env: env}
+}
+
+func (w *world) store(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(store.Options{Dir: w.dir, Issuer: w.fake.URL, ClientID: fakeclerk.ClientID, Mode: store.ModeFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// login stores a session minted at the fake, expiring at expiry.
+func (w *world) login(t *testing.T, expiry time.Time) *store.Session {
+	t.Helper()
+	tr := w.fake.Mint()
+	s := &store.Session{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer",
+		Expiry: expiry, ObtainedAt: time.Now().Add(-time.Hour), Issuer: w.fake.URL, ClientID: fakeclerk.ClientID}
+	if err := w.store(t).Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// run runs clerk-mcp with args and returns stdout, stderr and the exit code.
+func (w *world) run(t *testing.T, extraEnv []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append([]string{}, w.env...), extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// A new user: login in the browser, whoami, logout, whoami again.
+func TestLoginWhoamiLogoutAsAUser(t *testing.T) {
+	w := newWorld(t)
+	self, _ := os.Executable()
+	out, errOut, code := w.run(t, []string{"BROWSER=" + self, "CLERK_MCP_TEST_ROLE=browser"}, "login", "--timeout", "20s")
+	if code != 0 || !strings.Contains(out, "Ada Lovelace") || !strings.Contains(errOut, "/oauth/authorize?") {
+		t.Fatalf("login: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	out, errOut, code = w.run(t, nil, "whoami", "--json")
+	var who whoamiResult
+	if code != 0 || json.Unmarshal([]byte(out), &who) != nil {
+		t.Fatalf("whoami --json: exit %d\n%s%s", code, out, errOut)
+	}
+	if who.UserID != fakeclerk.DefaultUser.ID || who.Email != fakeclerk.DefaultUser.Email || who.Auth != "oauth" ||
+		who.Issuer != w.fake.URL || who.ExpiresAt.IsZero() || !strings.Contains(who.Store, w.dir) {
+		t.Fatalf("whoami --json = %+v", who)
+	}
+	if out, _, code = w.run(t, nil, "whoami"); code != 0 || !strings.Contains(out, "ada@example.com") {
+		t.Fatalf("whoami: exit %d: %s", code, out)
+	}
+	if out, _, code = w.run(t, nil, "refresh", "--json"); code != 0 || !strings.Contains(out, "expires_at") {
+		t.Fatalf("refresh --json: exit %d: %s", code, out)
+	}
+	if out, errOut, code = w.run(t, nil, "logout"); code != 0 || !strings.Contains(out, "Logged out") {
+		t.Fatalf("logout: exit %d\n%s%s", code, out, errOut)
+	}
+	if w.fake.Counts().Revocations != 1 {
+		t.Fatal("logout did not revoke at Clerk")
+	}
+	out, _, code = w.run(t, nil, "whoami", "--json")
+	var env map[string]auth.AuthError
+	if code != 1 || json.Unmarshal([]byte(out), &env) != nil || env["error"].Reason != auth.ReasonNotLoggedIn {
+		t.Fatalf("whoami --json after logout: exit %d: %s", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	w := newWorld(t)
+	if _, _, code := w.run(t, nil, "nonsense"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if _, _, code := w.run(t, nil, "whoami", "--bogus"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+	if out, _, code := w.run(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "clerk-mcp ") {
+		t.Errorf("version: exit %d: %q", code, out)
+	}
+	if _, errOut, code := w.run(t, []string{"CLERK_OAUTH_BASE_URL=http://evil.example"}, "whoami"); code != 1 || !strings.Contains(errOut, "https") {
+		t.Errorf("plain http to a remote host: exit %d: %s", code, errOut)
+	}
+	// doctor without a session: exit 1, one line per check.
+	out, _, code := w.run(t, nil, "doctor")
+	if code != 1 || !strings.Contains(out, "session_present") || !strings.Contains(out, "FAIL") {
+		t.Errorf("doctor without a session: exit %d:\n%s", code, out)
+	}
+	w.login(t, time.Now().Add(time.Hour))
+	if out, _, code := w.run(t, nil, "doctor", "--json"); code != 0 || !strings.Contains(out, `"ok": true`) {
+		t.Errorf("doctor --json with a session: exit %d:\n%s", code, out)
+	}
+}

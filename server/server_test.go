@@ -1,0 +1,525 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/server"
+	"github.com/clerk-mcp/clerk-mcp/store"
+	"github.com/clerk-mcp/clerk-mcp/tools"
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+var update = flag.Bool("update", false, "rewrite the tool schema snapshots in testdata/tools")
+
+// harness is a fake Clerk, a file store, and an in-process MCP client
+// talking to a clerk-mcp server.
+type harness struct {
+	fake   *fakeclerk.Server
+	cfg    auth.Config
+	store  *store.Store
+	source *auth.Source
+	client *client.Client
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newHarness(t *testing.T, configure func(*tools.Deps)) *harness {
+	t.Helper()
+	fake := fakeclerk.New(t)
+	cfg := auth.Config{BaseURL: fake.URL, ClientID: fakeclerk.ClientID, PlatformAPIURL: fake.URL,
+		BackendAPIURL: fake.URL, ConfigDir: filepath.Join(t.TempDir(), "clerk-mcp"), StoreMode: store.ModeFile}
+	st, err := cfg.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	oauth := auth.NewClient(cfg, nil)
+	src := auth.NewSource(st, oauth, auth.SourceOptions{Logger: logger, Recheck: time.Millisecond})
+	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient()}
+	if configure != nil {
+		configure(&deps)
+	}
+	srv := server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: "test"})
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{fake: fake, cfg: cfg, store: st, source: src, client: c, logs: logs}
+}
+
+// login stores a session minted at the fake, expiring at expiry.
+func (h *harness) login(t *testing.T, expiry time.Time) *store.Session {
+	t.Helper()
+	tr := h.fake.Mint()
+	s := &store.Session{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer",
+		Expiry: expiry, ObtainedAt: time.Now(), Issuer: h.cfg.BaseURL, ClientID: h.cfg.ClientID}
+	if err := h.store.Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (h *harness) call(t *testing.T, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := h.client.CallTool(context.Background(), req)
+	if err != nil {
+		t.Fatalf("call %s: protocol error %v; tool failures must be isError results", name, err)
+	}
+	return res
+}
+
+func text(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	if len(res.Content) != 1 {
+		t.Fatalf("want one content item, got %d", len(res.Content))
+	}
+	tc, ok := res.Content[0].(mcp.TextContent)
+	if !ok {
+		t.Fatalf("content is %T, want text", res.Content[0])
+	}
+	return tc.Text
+}
+
+// envelope asserts res is an isError result carrying the envelope with
+// reason, and returns the envelope's body.
+func envelope(t *testing.T, res *mcp.CallToolResult, reason auth.Reason) server.ErrorBody {
+	t.Helper()
+	if !res.IsError {
+		t.Fatalf("want isError with reason %s, got success: %s", reason, text(t, res))
+	}
+	if res.StructuredContent != nil {
+		t.Fatal("error result carries structuredContent; clients validate it against the output schema")
+	}
+	var env map[string]server.ErrorBody
+	if err := json.Unmarshal([]byte(text(t, res)), &env); err != nil {
+		t.Fatalf("error text is not the JSON envelope: %v", err)
+	}
+	body, ok := env["error"]
+	if !ok || body.Reason != reason || body.Message == "" || body.Remedy == "" {
+		t.Fatalf("envelope = %s, want reason %s with message and remedy", text(t, res), reason)
+	}
+	return body
+}
+
+func TestToolsListAnnotationsAndSchemaSnapshots(t *testing.T) {
+	h := newHarness(t, nil)
+	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+		a := tool.Annotations
+		if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+			t.Errorf("%s: not all four annotations are set: %+v", tool.Name, a)
+		}
+		got, err := json.MarshalIndent(tool, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(got, []byte(`: true`)) && hasBareTrueSchema(t, got) {
+			t.Errorf("%s: a schema contains a bare `true`", tool.Name)
+		}
+		path := filepath.Join("..", "testdata", "tools", tool.Name+".json")
+		got = append(got, '\n')
+		if *update {
+			os.WriteFile(path, got, 0o644)
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./server -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: schema differs from %s; review and run go test ./server -update\n got: %s", tool.Name, path, got)
+		}
+	}
+	if strings.Join(names, ",") != "api,doctor,whoami" && strings.Join(names, ",") != "whoami,doctor,api" {
+		t.Fatalf("tools = %v", names)
+	}
+	for _, tool := range res.Tools {
+		if tool.Name == "whoami" || tool.Name == "doctor" {
+			if *tool.Annotations.ReadOnlyHint != true || *tool.Annotations.DestructiveHint != false {
+				t.Errorf("%s must be read-only and not destructive", tool.Name)
+			}
+		}
+	}
+}
+
+// hasBareTrueSchema reports whether any schema position holds the literal
+// true (as opposed to a boolean keyword value).
+func hasBareTrueSchema(t *testing.T, tool []byte) bool {
+	var v map[string]any
+	json.Unmarshal(tool, &v)
+	var walk func(any, bool) bool
+	walk = func(n any, isSchema bool) bool {
+		switch x := n.(type) {
+		case bool:
+			return isSchema && x
+		case map[string]any:
+			for k, c := range x {
+				switch k {
+				case "properties":
+					if m, ok := c.(map[string]any); ok {
+						for _, p := range m {
+							if walk(p, true) {
+								return true
+							}
+						}
+					}
+				case "items", "additionalProperties":
+					if _, ok := c.(bool); ok && k == "additionalProperties" {
+						continue // false/true here is a keyword value, not a schema we emit as true
+					}
+					if walk(c, true) {
+						return true
+					}
+				default:
+					if walk(c, false) {
+						return true
+					}
+				}
+			}
+		case []any:
+			for _, c := range x {
+				if walk(c, false) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v["inputSchema"], true) || walk(v["outputSchema"], true)
+}
+
+func TestWhoami(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login(t, time.Now().Add(time.Hour))
+	res := h.call(t, "whoami", nil)
+	if res.IsError {
+		t.Fatalf("whoami failed: %s", text(t, res))
+	}
+	var got tools.WhoamiResult
+	if err := json.Unmarshal([]byte(text(t, res)), &got); err != nil {
+		t.Fatal(err)
+	}
+	u := fakeclerk.DefaultUser
+	if got.UserID != u.ID || got.Email != u.Email || got.Name != u.Name || got.Auth != "oauth" || got.Issuer != h.cfg.BaseURL || got.ExpiresAt == "" {
+		t.Fatalf("whoami = %+v", got)
+	}
+	if res.StructuredContent == nil {
+		t.Fatal("whoami declares an output schema but returned no structuredContent")
+	}
+}
+
+func TestWhoamiWithPlatformAPIKey(t *testing.T) {
+	var key string
+	h := newHarness(t, func(d *tools.Deps) {})
+	key = h.fake.PlatformAPIKey()
+	h2 := newHarnessWithKey(t, h, key)
+	res := h2.call(t, "whoami", nil)
+	if res.IsError || !strings.Contains(text(t, res), `"auth":"platform_api_key"`) {
+		t.Fatalf("whoami with a platform key: %s", text(t, res))
+	}
+}
+
+func newHarnessWithKey(t *testing.T, h *harness, key string) *harness {
+	t.Helper()
+	cfg := h.cfg
+	cfg.PlatformAPIKey = key
+	deps := tools.Deps{Config: cfg, Source: h.source, Store: h.store}
+	srv := server.New(server.Options{Tools: tools.All(deps), Version: "test"})
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.Start(context.Background())
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	c.Initialize(context.Background(), init)
+	return &harness{fake: h.fake, cfg: cfg, store: h.store, source: h.source, client: c, logs: h.logs}
+}
+
+func TestErrorReasons(t *testing.T) {
+	t.Run("not_logged_in", func(t *testing.T) {
+		h := newHarness(t, nil)
+		for _, tool := range []string{"whoami"} {
+			envelope(t, h.call(t, tool, nil), auth.ReasonNotLoggedIn)
+		}
+		envelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), auth.ReasonNotLoggedIn)
+	})
+	t.Run("session_expired", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(-time.Minute))
+		h.fake.RevokeAll()
+		envelope(t, h.call(t, "whoami", nil), auth.ReasonSessionExpired)
+		// The refused session was deleted: the next call says not_logged_in.
+		envelope(t, h.call(t, "whoami", nil), auth.ReasonNotLoggedIn)
+	})
+	t.Run("refresh_failed", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(-time.Minute))
+		h.fake.FailRefreshes(503)
+		if b := envelope(t, h.call(t, "whoami", nil), auth.ReasonRefreshFailed); !b.Retryable {
+			t.Fatal("refresh_failed must be retryable")
+		}
+		if res := h.call(t, "whoami", nil); res.IsError {
+			t.Fatalf("retry after 503: %s", text(t, res))
+		}
+	})
+	t.Run("store_unavailable", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(time.Hour))
+		os.WriteFile(h.store.File().Path(), []byte("{not json"), 0o600)
+		b := envelope(t, h.call(t, "whoami", nil), auth.ReasonStoreUnavailable)
+		if !strings.Contains(b.Message, h.store.File().Path()) {
+			t.Fatalf("message %q does not name the file", b.Message)
+		}
+	})
+	t.Run("invalid_input", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(time.Hour))
+		for _, p := range []string{"//evil.example/x", "https://evil.example/", `\users`, "/users@evil", "/users/../platform",
+			"/users%2fx", "/users?x=1", "/us\x00ers", ""} {
+			envelope(t, h.call(t, "api", map[string]any{"path": p}), auth.ReasonInvalidInput)
+		}
+		envelope(t, h.call(t, "api", map[string]any{"path": "/users", "bogus": 1}), auth.ReasonInvalidInput)
+		envelope(t, h.call(t, "api", map[string]any{"path": "/users", "method": "TRACE"}), auth.ReasonInvalidInput)
+		if c := h.fake.Counts(); c.Platform+c.Backend != 0 {
+			t.Fatalf("refused input still reached Clerk (%d requests)", c.Platform+c.Backend)
+		}
+	})
+	t.Run("read_only", func(t *testing.T) {
+		h := newHarness(t, func(d *tools.Deps) { d.ReadOnly = true })
+		h.login(t, time.Now().Add(time.Hour))
+		envelope(t, h.call(t, "api", map[string]any{"path": "/applications", "method": "POST", "body": map[string]any{"name": "x"}}), auth.ReasonReadOnly)
+		if res := h.call(t, "api", map[string]any{"path": "/applications"}); res.IsError {
+			t.Fatalf("GET in read-only mode: %s", text(t, res))
+		}
+	})
+	t.Run("missing_secret_key", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(time.Hour))
+		envelope(t, h.call(t, "api", map[string]any{"target": "backend", "path": "/users"}), auth.ReasonMissingSecretKey)
+	})
+	t.Run("api_error", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.login(t, time.Now().Add(time.Hour))
+		b := envelope(t, h.call(t, "api", map[string]any{"path": "/applications/app_missing"}), auth.ReasonAPIError)
+		if b.Status != 404 || len(b.Errors) == 0 || b.TraceID == "" || !strings.Contains(b.Remedy, "path") {
+			t.Fatalf("404 envelope lacks status, errors, trace id or path hint: %+v", b)
+		}
+	})
+	t.Run("network_error", func(t *testing.T) {
+		h := newHarness(t, func(d *tools.Deps) { d.Config.PlatformAPIURL = "http://127.0.0.1:1" })
+		h.login(t, time.Now().Add(time.Hour))
+		if b := envelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), auth.ReasonNetworkError); !b.Retryable {
+			t.Fatal("network_error must be retryable")
+		}
+	})
+}
+
+func TestAPIPlatformAndBackend(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login(t, time.Now().Add(time.Hour))
+	res := h.call(t, "api", map[string]any{"path": "/applications"})
+	if res.IsError || !strings.Contains(text(t, res), h.fake.ApplicationID()) {
+		t.Fatalf("GET /applications: %s", text(t, res))
+	}
+	// The instance's secret key is resolved via the Platform API, used, and
+	// never shown.
+	res = h.call(t, "api", map[string]any{"target": "backend", "path": "/users", "application_id": h.fake.ApplicationID()})
+	if res.IsError || !strings.Contains(text(t, res), fakeclerk.DefaultUser.ID) {
+		t.Fatalf("GET /users via application_id: %s", text(t, res))
+	}
+	res = h.call(t, "api", map[string]any{"path": "/applications/" + h.fake.ApplicationID(), "query": map[string]any{"include_secret_keys": true}})
+	out := text(t, res)
+	for _, env := range []string{"development", "production"} {
+		if strings.Contains(out, h.fake.SecretKey(env)) {
+			t.Fatalf("secret key of %s shown unmasked: %s", env, out)
+		}
+	}
+	if !strings.Contains(out, "sk_test_****") {
+		t.Fatalf("masked key missing: %s", out)
+	}
+	before := h.fake.Counts().Platform
+	h.call(t, "api", map[string]any{"target": "backend", "path": "/users", "application_id": h.fake.ApplicationID()})
+	if h.fake.Counts().Platform != before {
+		t.Fatal("the secret key was resolved again instead of taken from memory")
+	}
+}
+
+func TestAPIRevealSecrets(t *testing.T) {
+	h := newHarness(t, func(d *tools.Deps) { d.RevealSecrets = true })
+	h.login(t, time.Now().Add(time.Hour))
+	res := h.call(t, "api", map[string]any{"path": "/applications/" + h.fake.ApplicationID(), "query": map[string]any{"include_secret_keys": "true"}})
+	if !strings.Contains(text(t, res), h.fake.SecretKey("development")) {
+		t.Fatal("--reveal-secrets did not reveal the key")
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	h := newHarness(t, nil)
+	res := h.call(t, "doctor", nil)
+	if res.IsError {
+		t.Fatalf("doctor must report failing checks as data: %s", text(t, res))
+	}
+	var rep tools.DoctorReport
+	json.Unmarshal([]byte(text(t, res)), &rep)
+	if rep.OK || status(rep, "session_present") != tools.StatusFail {
+		t.Fatalf("doctor without a session: %+v", rep)
+	}
+	h.login(t, time.Now().Add(time.Hour))
+	res = h.call(t, "doctor", nil)
+	rep = tools.DoctorReport{}
+	json.Unmarshal([]byte(text(t, res)), &rep)
+	if !rep.OK {
+		t.Fatalf("doctor with a working session: %+v", rep)
+	}
+	for _, name := range []string{"configuration", "store", "session_present", "session_usable", "platform_api", "clock_skew", "secret_key"} {
+		if status(rep, name) != tools.StatusPass {
+			t.Errorf("check %s = %q, want pass (%+v)", name, status(rep, name), rep.Checks)
+		}
+	}
+}
+
+func status(r tools.DoctorReport, name string) string {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c.Status
+		}
+	}
+	return ""
+}
+
+func TestPanicBecomesErrorResult(t *testing.T) {
+	srv := server.New(server.Options{Tools: []tools.Tool{{
+		Name: "boom", Description: "panics", InputSchema: json.RawMessage(`{"type":"object"}`),
+		ReadOnly: true, Handler: func(context.Context, json.RawMessage) (any, error) { panic("kaboom") },
+	}}})
+	c, _ := client.NewInProcessClient(srv)
+	defer c.Close()
+	c.Start(context.Background())
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	c.Initialize(context.Background(), init)
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "boom"
+	res, err := c.CallTool(context.Background(), req)
+	if err != nil {
+		t.Fatalf("panic surfaced as a protocol error: %v", err)
+	}
+	envelope(t, res, server.ReasonInternal)
+}
+
+// 24 concurrent calls after Clerk starts refusing the access token make
+// exactly one refresh.
+func TestConcurrentWhoamiAfter401MakeOneRefresh(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login(t, time.Now().Add(time.Hour))
+	if res := h.call(t, "whoami", nil); res.IsError {
+		t.Fatal(text(t, res))
+	}
+	h.fake.InvalidateAccessTokens()
+	var wg sync.WaitGroup
+	failures := make(chan string, 24)
+	for range 24 {
+		wg.Go(func() {
+			if res := h.call(t, "whoami", nil); res.IsError {
+				failures <- text(t, res)
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Fatal(f)
+	}
+	if c := h.fake.Counts(); c.Refreshes != 1 || c.InvalidGrants != 0 {
+		t.Fatalf("refreshes=%d invalid_grant=%d, want 1 and 0", c.Refreshes, c.InvalidGrants)
+	}
+}
+
+// Leak test: no token or unmasked secret in any result or debug log line.
+func TestNoSecretsInResultsOrLogs(t *testing.T) {
+	h := newHarness(t, nil)
+	first := h.login(t, time.Now().Add(-time.Minute))
+	var outputs []string
+	record := func(res *mcp.CallToolResult) { outputs = append(outputs, text(t, res)) }
+	record(h.call(t, "whoami", nil))
+	record(h.call(t, "doctor", nil))
+	record(h.call(t, "api", map[string]any{"path": "/applications/" + h.fake.ApplicationID(), "query": map[string]any{"include_secret_keys": true}}))
+	record(h.call(t, "api", map[string]any{"target": "backend", "path": "/users", "application_id": h.fake.ApplicationID()}))
+	record(h.call(t, "api", map[string]any{"path": "/applications/nope"}))
+	h.fake.InvalidateAccessTokens()
+	record(h.call(t, "whoami", nil))
+	h.fake.FailRefreshes(503)
+	h.fake.InvalidateAccessTokens()
+	record(h.call(t, "whoami", nil))
+	h.fake.RevokeAll()
+	h.fake.InvalidateAccessTokens()
+	record(h.call(t, "whoami", nil))
+	record(h.call(t, "api", map[string]any{"path": "//evil"}))
+
+	secrets := []string{first.AccessToken, first.RefreshToken, h.fake.SecretKey("development"), h.fake.SecretKey("production")}
+	all := strings.Join(outputs, "\n") + "\n" + h.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Fatalf("a secret leaked into results or logs")
+		}
+	}
+	if !strings.Contains(h.logs.String(), "refresh") {
+		t.Fatal("debug logs show no refresh events; the leak test saw nothing")
+	}
+	// Tokens minted by later refreshes must not leak either: every JWT has
+	// three dot-separated base64 parts and every refresh token starts rt_.
+	if strings.Contains(all, "rt_") || strings.Contains(all, "eyJ") {
+		t.Fatalf("a token-shaped string leaked:\n%s", all)
+	}
+}

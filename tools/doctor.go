@@ -1,0 +1,211 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/store"
+)
+
+// Check statuses.
+const (
+	StatusPass = "pass"
+	StatusWarn = "warn"
+	StatusFail = "fail"
+)
+
+// Check is one doctor finding.
+type Check struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy,omitempty"`
+}
+
+// DoctorReport is the doctor tool's structured output.
+type DoctorReport struct {
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
+}
+
+// maxClockSkew is the skew between our clock and the issuer's beyond which
+// doctor warns.
+const maxClockSkew = 2 * time.Minute
+
+var secretKeyFormat = regexp.MustCompile(`^sk_(live|test)_[A-Za-z0-9]{10,}$`)
+
+func doctorTool(d Deps) Tool {
+	return Tool{
+		Name:  "doctor",
+		Title: "Diagnose the Clerk connection",
+		Description: "Checks the configuration, the session store (backend, file permissions), whether a session " +
+			"exists and works (refresh + userinfo), whether the Platform API answers, clock skew, and the " +
+			"secret key format. Returns {ok, checks:[{name, status: pass|warn|fail, message, remedy}]}. " +
+			"Use it when another tool fails in a way its remedy does not resolve; relay failing checks' remedies to the user.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{` +
+			`"ok":{"type":"boolean","description":"true when no check failed"},` +
+			`"checks":{"type":"array","items":{"type":"object","properties":{` +
+			`"name":{"type":"string"},"status":{"type":"string","enum":["pass","warn","fail"]},` +
+			`"message":{"type":"string"},"remedy":{"type":"string"}},` +
+			`"required":["name","status","message"],"additionalProperties":false}}},` +
+			`"required":["ok","checks"],"additionalProperties":false}`),
+		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
+		Handler: func(ctx context.Context, args json.RawMessage) (any, error) {
+			if err := decodeArgs(args, &struct{}{}); err != nil {
+				return nil, err
+			}
+			return Doctor(ctx, d), nil
+		},
+	}
+}
+
+// Doctor runs every check. A failing check is data, not an error.
+func Doctor(ctx context.Context, d Deps) *DoctorReport {
+	r := &DoctorReport{}
+	add := func(c Check) { r.Checks = append(r.Checks, c) }
+
+	add(Check{Name: "configuration", Status: StatusPass,
+		Message: fmt.Sprintf("OAuth %s (client %s), Platform API %s, Backend API %s, config dir %s, store mode %s",
+			d.Config.BaseURL, d.Config.ClientID, d.Config.PlatformAPIURL, d.Config.BackendAPIURL, d.Config.ConfigDir, d.Config.StoreMode)})
+	add(storeCheck(d.Store))
+
+	sess, err := d.Source.Session(ctx)
+	switch {
+	case err == nil:
+		add(Check{Name: "session_present", Status: StatusPass, Message: "A session is stored in " + d.Store.Location()})
+	case d.Config.PlatformAPIKey != "":
+		add(Check{Name: "session_present", Status: StatusWarn, Message: "No usable OAuth session; CLERK_PLATFORM_API_KEY is used for the Platform API.",
+			Remedy: remedyOf(err)})
+	default:
+		add(Check{Name: "session_present", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+	}
+
+	if sess != nil {
+		if info, err := d.Source.UserInfo(ctx); err != nil {
+			add(Check{Name: "session_usable", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+		} else {
+			tok, _ := d.Source.Token(ctx)
+			add(Check{Name: "session_usable", Status: StatusPass,
+				Message: fmt.Sprintf("Logged in as %s (%s); access token expires %s", info.Email, info.UserID, describeExpiry(tok.Expiry))})
+			if s, err := d.Source.Session(ctx); err == nil {
+				sess = s
+			}
+		}
+		add(clockCheck(sess))
+	}
+
+	if sess != nil || d.Config.PlatformAPIKey != "" {
+		if _, err := platformCall(ctx, d, http.MethodGet, "/v1/platform/applications", nil); err != nil {
+			add(Check{Name: "platform_api", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+		} else {
+			add(Check{Name: "platform_api", Status: StatusPass, Message: "The Platform API at " + d.Config.PlatformAPIURL + " answers."})
+		}
+	} else {
+		add(Check{Name: "platform_api", Status: StatusWarn, Message: "Skipped: no session or Platform API key to call it with.",
+			Remedy: "Run `clerk-mcp login`."})
+	}
+
+	switch k := d.Config.SecretKey; {
+	case k == "":
+		add(Check{Name: "secret_key", Status: StatusPass, Message: "CLERK_SECRET_KEY is not set; backend calls resolve an instance's key from application_id."})
+	case secretKeyFormat.MatchString(k):
+		add(Check{Name: "secret_key", Status: StatusPass, Message: "CLERK_SECRET_KEY looks like a " + k[3:7] + " secret key."})
+	default:
+		add(Check{Name: "secret_key", Status: StatusFail, Message: "CLERK_SECRET_KEY does not look like a Clerk secret key (sk_live_... or sk_test_...).",
+			Remedy: "Copy the secret key from the Clerk dashboard (API keys) into CLERK_SECRET_KEY."})
+	}
+
+	r.OK = true
+	for _, c := range r.Checks {
+		if c.Status == StatusFail {
+			r.OK = false
+		}
+	}
+	return r
+}
+
+func storeCheck(st *store.Store) Check {
+	c := Check{Name: "store", Status: StatusPass}
+	usable, why := st.KeyringStatus()
+	switch {
+	case st.Mode() == store.ModeKeyring && !usable:
+		return Check{Name: "store", Status: StatusFail, Message: "CLERK_MCP_STORE=keyring but the keyring is unavailable: " + why,
+			Remedy: "Unlock or start the OS keyring, or set CLERK_MCP_STORE=file."}
+	case usable:
+		c.Message = "Keyring in use (" + st.Location() + ")"
+	default:
+		c.Message = "File store (" + why + "): " + st.File().Path()
+	}
+	if f := st.File(); f != nil && runtime.GOOS != "windows" {
+		if info, err := os.Lstat(f.Path()); err == nil {
+			if perm := info.Mode().Perm(); perm&0o077 != 0 {
+				return Check{Name: "store", Status: StatusFail,
+					Message: fmt.Sprintf("Session file %s has mode %o; other users can read it.", f.Path(), perm),
+					Remedy:  fmt.Sprintf("Run `chmod 600 %s`.", f.Path())}
+			}
+		}
+		dir := filepath.Dir(f.Path())
+		if info, err := os.Stat(dir); err == nil && info.Mode().Perm()&0o077 != 0 {
+			c.Status = StatusWarn
+			c.Message += fmt.Sprintf("; config directory %s has mode %o", dir, info.Mode().Perm())
+			c.Remedy = fmt.Sprintf("Run `chmod 700 %s`.", dir)
+		}
+	}
+	return c
+}
+
+// clockCheck compares when we received the token with the issuer's iat.
+func clockCheck(sess *store.Session) Check {
+	claims, ok := auth.ParseJWTClaims(sess.AccessToken)
+	if !ok || claims.IssuedAt.IsZero() || sess.ObtainedAt.IsZero() {
+		return Check{Name: "clock_skew", Status: StatusPass, Message: "Not measurable: the access token carries no iat claim."}
+	}
+	skew := sess.ObtainedAt.Sub(claims.IssuedAt).Round(time.Second)
+	if skew > maxClockSkew || skew < -maxClockSkew {
+		return Check{Name: "clock_skew", Status: StatusWarn,
+			Message: fmt.Sprintf("The local clock differs from Clerk's by about %s.", skew),
+			Remedy:  "Enable time synchronization (NTP); expiry times shown may be off."}
+	}
+	return Check{Name: "clock_skew", Status: StatusPass, Message: fmt.Sprintf("Local clock within %s of Clerk's.", maxClockSkew)}
+}
+
+func describeExpiry(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return "at " + t.UTC().Format(time.RFC3339)
+}
+
+func messageOf(err error) string {
+	var ae *auth.AuthError
+	var te *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Message
+	case errors.As(err, &te):
+		return te.Message
+	}
+	return err.Error()
+}
+
+func remedyOf(err error) string {
+	var ae *auth.AuthError
+	var te *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Remedy
+	case errors.As(err, &te):
+		return te.Remedy
+	}
+	return "Run `clerk-mcp doctor` again after fixing the problem above."
+}
