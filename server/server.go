@@ -130,7 +130,7 @@ func handler(t tools.Tool, logger *slog.Logger) mcpserver.ToolHandlerFunc {
 			if res != nil && res.IsError {
 				outcome = "error"
 			}
-			logger.Info("tool call", "tool", t.Name, "duration", time.Since(start), "outcome", outcome)
+			logger.Debug("tool call", "tool", t.Name, "duration", time.Since(start), "outcome", outcome)
 		}()
 		args, err := rawArguments(req)
 		if err != nil {
@@ -146,7 +146,8 @@ func handler(t tools.Tool, logger *slog.Logger) mcpserver.ToolHandlerFunc {
 			return errorResult(fmt.Errorf("encode result: %w", err)), nil
 		}
 		if t.OutputSchema != nil {
-			return mcp.NewToolResultStructured(out, string(text)), nil
+			// RawMessage: the result is encoded once, not twice.
+			return mcp.NewToolResultStructured(json.RawMessage(text), string(text)), nil
 		}
 		return mcp.NewToolResultText(string(text)), nil
 	}

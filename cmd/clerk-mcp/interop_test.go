@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +121,31 @@ func TestMultiProcessServersMakeOneRefresh(t *testing.T) {
 	if got := after.InvalidGrants - before.InvalidGrants; got != 0 {
 		t.Fatalf("%d invalid_grant answers", got)
 	}
+}
+
+// TestTypeScriptSDKInterop drives the binary with the official TypeScript
+// SDK client (interop/ts; `npm ci` there installs it, as .ci/run does).
+func TestTypeScriptSDKInterop(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "..", "interop", "ts"))
+	_, nodeErr := exec.LookPath("node")
+	_, sdkErr := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk"))
+	if nodeErr != nil || sdkErr != nil {
+		if os.Getenv("CLERK_MCP_REQUIRE_NODE") != "" {
+			t.Fatalf("node or the TypeScript SDK is missing (%v, %v)", nodeErr, sdkErr)
+		}
+		t.Skip("node or interop/ts/node_modules missing: run `npm ci` in interop/ts")
+	}
+	w := newWorld(t)
+	run := func(steps ...string) {
+		t.Helper()
+		cmd := exec.Command("node", append([]string{filepath.Join(dir, "client.mjs"), binary}, steps...)...)
+		cmd.Env = w.env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("TypeScript client: %v\n%s", err, out)
+		}
+	}
+	run("list", "whoami-error:not_logged_in")
+	w.login(t, time.Now().Add(time.Hour))
+	run("list", "whoami-ok", "api-error:api_error:/applications/app_nope", "api-error:invalid_input://evil")
 }

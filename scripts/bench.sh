@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds clerk-mcp and the floor server, then measures both in one run
+# (cold start, whoami latency, peak RSS, whoami --json) and prints a table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+go build -o "$out/clerk-mcp" ./cmd/clerk-mcp
+go build -o "$out/floor" ./scripts/bench/floor
+go run ./scripts/bench/mcpbench -clerk-mcp "$out/clerk-mcp" -floor "$out/floor" "$@"
+echo
+go test -run '^$' -bench . -benchtime=2000x ./auth | grep -E '^Benchmark'
