@@ -1,18 +1,17 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -38,32 +37,13 @@ func runBrowser(authorizeURL string) int {
 	return 0
 }
 
-// syncBuffer is an io.Writer safe for the login goroutine and the browser
-// process's output copier at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func login(t *testing.T, e *testEnv, mode string, timeout time.Duration) (*auth.LoginResult, string, error) {
 	t.Helper()
 	t.Setenv("CLERK_MCP_TEST_ROLE", "browser")
 	t.Setenv("CLERK_MCP_TEST_BROWSER_MODE", mode)
 	cfg := e.cfg
 	cfg.Browser = os.Args[0]
-	var out syncBuffer
+	var out syncbuf.Buffer
 	res, err := auth.Login(context.Background(), auth.NewClient(cfg, nil), e.store,
 		auth.LoginOptions{Timeout: timeout, Out: &out})
 	return res, out.String(), err

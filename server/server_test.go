@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/clerk-mcp/clerk-mcp/tools"
@@ -32,24 +33,7 @@ type harness struct {
 	store  *store.Store
 	source *auth.Source
 	client *client.Client
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *syncbuf.Buffer
 }
 
 func newHarness(t *testing.T, configure func(*tools.Deps)) *harness {
@@ -61,7 +45,7 @@ func newHarness(t *testing.T, configure func(*tools.Deps)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	oauth := auth.NewClient(cfg, nil)
 	src := auth.NewSource(st, oauth, auth.SourceOptions{Logger: logger, Recheck: time.Millisecond})

@@ -84,15 +84,16 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 	case err == nil:
 		add(Check{Name: "session_present", Status: StatusPass, Message: "A session is stored in " + d.Store.Location()})
 	case d.Config.PlatformAPIKey != "":
-		add(Check{Name: "session_present", Status: StatusWarn, Message: "No usable OAuth session; CLERK_PLATFORM_API_KEY is used for the Platform API.",
-			Remedy: remedyOf(err)})
+		c := failed("session_present", StatusWarn, err)
+		c.Message = "No usable OAuth session; CLERK_PLATFORM_API_KEY is used for the Platform API."
+		add(c)
 	default:
-		add(Check{Name: "session_present", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+		add(failed("session_present", StatusFail, err))
 	}
 
 	if sess != nil {
 		if info, err := d.Source.UserInfo(ctx); err != nil {
-			add(Check{Name: "session_usable", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+			add(failed("session_usable", StatusFail, err))
 		} else {
 			tok, _ := d.Source.Token(ctx)
 			add(Check{Name: "session_usable", Status: StatusPass,
@@ -106,7 +107,7 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 
 	if sess != nil || d.Config.PlatformAPIKey != "" {
 		if _, err := platformCall(ctx, d, http.MethodGet, "/v1/platform/applications", nil); err != nil {
-			add(Check{Name: "platform_api", Status: StatusFail, Message: messageOf(err), Remedy: remedyOf(err)})
+			add(failed("platform_api", StatusFail, err))
 		} else {
 			add(Check{Name: "platform_api", Status: StatusPass, Message: "The Platform API at " + d.Config.PlatformAPIURL + " answers."})
 		}
@@ -186,26 +187,21 @@ func describeExpiry(t time.Time) string {
 	return "at " + t.UTC().Format(time.RFC3339)
 }
 
-func messageOf(err error) string {
+// explain returns the message and remedy of a tool or session error.
+func explain(err error) (message, remedy string) {
 	var ae *auth.AuthError
 	var te *Error
 	switch {
 	case errors.As(err, &ae):
-		return ae.Message
+		return ae.Message, ae.Remedy
 	case errors.As(err, &te):
-		return te.Message
+		return te.Message, te.Remedy
 	}
-	return err.Error()
+	return err.Error(), "Run `clerk-mcp doctor` again after fixing the problem above."
 }
 
-func remedyOf(err error) string {
-	var ae *auth.AuthError
-	var te *Error
-	switch {
-	case errors.As(err, &ae):
-		return ae.Remedy
-	case errors.As(err, &te):
-		return te.Remedy
-	}
-	return "Run `clerk-mcp doctor` again after fixing the problem above."
+// failed is a check that failed (or warned) because of err.
+func failed(name, status string, err error) Check {
+	msg, remedy := explain(err)
+	return Check{Name: name, Status: status, Message: msg, Remedy: remedy}
 }
