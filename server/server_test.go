@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
+
+var tokenShaped = regexp.MustCompile(`rt_[0-9a-f]{48}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.`)
 
 var update = flag.Bool("update", false, "rewrite the tool schema snapshots in testdata/tools")
 
@@ -242,11 +245,8 @@ func TestWhoami(t *testing.T) {
 }
 
 func TestWhoamiWithPlatformAPIKey(t *testing.T) {
-	var key string
-	h := newHarness(t, func(d *tools.Deps) {})
-	key = h.fake.PlatformAPIKey()
-	h2 := newHarnessWithKey(t, h, key)
-	res := h2.call(t, "whoami", nil)
+	h := newHarness(t, nil)
+	res := newHarnessWithKey(t, h, h.fake.PlatformAPIKey()).call(t, "whoami", nil)
 	if res.IsError || !strings.Contains(text(t, res), `"auth":"platform_api_key"`) {
 		t.Fatalf("whoami with a platform key: %s", text(t, res))
 	}
@@ -502,8 +502,9 @@ func TestNoSecretsInResultsOrLogs(t *testing.T) {
 		t.Fatal("debug logs show no refresh events; the leak test saw nothing")
 	}
 	// Tokens minted by later refreshes must not leak either: every JWT has
-	// three dot-separated base64 parts and every refresh token starts rt_.
-	if strings.Contains(all, "rt_") || strings.Contains(all, "eyJ") {
+	// three dot-separated base64url parts and every refresh token is rt_
+	// followed by 48 hex digits.
+	if tokenShaped.MatchString(all) {
 		t.Fatalf("a token-shaped string leaked:\n%s", all)
 	}
 }
