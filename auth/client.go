@@ -87,12 +87,32 @@ func (c *Client) session(tok *oauth2.Token, previousRefresh string) *store.Sessi
 		// No rotation: the old refresh token stays valid (RFC 6749 §6).
 		s.RefreshToken = previousRefresh
 	}
-	if tok.Expiry.IsZero() {
-		if claims, ok := ParseJWTClaims(tok.AccessToken); ok && !claims.Expiry.IsZero() {
-			s.Expiry = claims.Expiry.UTC()
-		}
+	if !s.Expiry.After(now) {
+		// No expires_in, or a nonsensical one (zero or negative) that would
+		// make every call refresh: fall back to the JWT, else unknown.
+		s.Expiry = jwtExpiry(tok.AccessToken, now)
 	}
 	return s
+}
+
+// jwtExpiry is when a JWT access token received at now expires, on our
+// clock. exp is on Clerk's clock: with iat, the token's lifetime is added to
+// now instead, so a local clock hours off neither refreshes on every call
+// nor trusts a token for hours too long.
+func jwtExpiry(token string, now time.Time) time.Time {
+	claims, ok := ParseJWTClaims(token)
+	switch {
+	case !ok || claims.Expiry.IsZero():
+		return time.Time{}
+	case !claims.IssuedAt.IsZero() && claims.Expiry.After(claims.IssuedAt):
+		return now.Add(claims.Expiry.Sub(claims.IssuedAt)).UTC()
+	case claims.Expiry.After(now):
+		return claims.Expiry.UTC()
+	default:
+		// Already expired on our clock, without iat to tell skew from a
+		// bad token: unknown, so Clerk's 401 decides instead of a loop.
+		return time.Time{}
+	}
 }
 
 // JWTClaims are the registered claims clerk-mcp reads from an access token.

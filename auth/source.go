@@ -82,9 +82,10 @@ type cached struct {
 	refreshAt time.Time     // zero: never refresh for expiry
 	version   store.Version // the store's version when session was read
 	checked   atomic.Int64  // Source.since of the last version check
-	// unsaved is set when persisting this session failed; replaced is the
-	// refresh token it rotated out, to recognize the stale stored copy.
-	unsaved  bool
+	// unsaved is why persisting this session failed, nil once it is
+	// stored; replaced is the refresh token it rotated out, to recognize
+	// the stale stored copy.
+	unsaved  error
 	replaced string
 }
 
@@ -131,7 +132,7 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 
 func (s *Source) slowToken(ctx context.Context) (Token, error) {
 	c := s.current.Load()
-	if c != nil && c.unsaved && s.since()-c.checked.Load() >= int64(s.opts.Recheck) {
+	if c != nil && c.unsaved != nil && s.since()-c.checked.Load() >= int64(s.opts.Recheck) {
 		c = s.retryPersist(ctx, c)
 	}
 	if c != nil && s.store.Version().Equal(c.version) {
@@ -147,7 +148,7 @@ func (s *Source) slowToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, s.loadFailed(ctx, err)
 	}
-	c = s.use(sess, version, false, "")
+	c = s.use(sess, version, nil, "")
 	if c.refreshAt.IsZero() || s.opts.Now().Before(c.refreshAt) {
 		return c.token, nil
 	}
@@ -223,10 +224,16 @@ func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, e
 	if err != nil {
 		return Token{}, s.loadFailed(ctx, err)
 	}
+	storedRefresh := sess.RefreshToken
+	if c := s.current.Load(); c != nil && c.unsaved != nil && sess.RefreshToken == c.replaced {
+		// The store still holds the session our unsaved one replaced; its
+		// refresh token is spent. Refresh from the one in memory.
+		sess = c.session
+	}
 	now := s.opts.Now()
 	if sess.AccessToken != stale && !expired(sess, now) {
 		s.log.Debug("refresh: store already held a newer session", "why", why, "lock_wait", lockWait)
-		return s.use(sess, version, false, "").token, nil
+		return s.use(sess, version, nil, "").token, nil
 	}
 	if sess.RefreshToken == "" {
 		return Token{}, errSessionExpired(" and cannot be refreshed (no refresh token)", nil)
@@ -246,7 +253,7 @@ func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, e
 	}
 	s.log.Debug("refresh: done", "why", why, "lock_wait", lockWait, "duration", time.Since(t0),
 		"expires_in", time.Until(fresh.Expiry).Round(time.Second), "persisted", saveErr == nil)
-	c := s.use(fresh, s.store.Version(), saveErr != nil, sess.RefreshToken)
+	c := s.use(fresh, s.store.Version(), saveErr, storedRefresh)
 	return c.token, nil
 }
 
@@ -271,7 +278,7 @@ func (s *Source) refreshFailed(ctx context.Context, sess *store.Session, err err
 		// clerk-mcp, say): keep it, and use it if it is still good.
 		s.log.Debug("refresh: invalid_grant, but the store holds a newer session; keeping it")
 		if !expired(now, s.opts.Now()) {
-			return s.use(now, version, false, "").token, nil
+			return s.use(now, version, nil, "").token, nil
 		}
 		return Token{}, ae
 	case lerr == nil:
@@ -307,11 +314,22 @@ func (s *Source) retryPersist(ctx context.Context, c *cached) *cached {
 		return c
 	}
 	s.log.Info("refresh: persisted the session that was held in memory", "store", s.store.Location())
-	return s.use(c.session, s.store.Version(), false, "")
+	return s.use(c.session, s.store.Version(), nil, "")
+}
+
+// PendingWrite reports why the session in use is held only in memory: a
+// refresh rotated the tokens but the store refused the new session. It is
+// nil when there is nothing unsaved. Later calls retry the write; until one
+// succeeds, the session does not survive a restart of this process.
+func (s *Source) PendingWrite() error {
+	if c := s.current.Load(); c != nil {
+		return c.unsaved
+	}
+	return nil
 }
 
 // use publishes sess as the session in use.
-func (s *Source) use(sess *store.Session, version store.Version, unsaved bool, replaced string) *cached {
+func (s *Source) use(sess *store.Session, version store.Version, unsaved error, replaced string) *cached {
 	c := &cached{
 		session: sess,
 		token: Token{

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -406,7 +410,7 @@ func TestDoctor(t *testing.T) {
 	if !rep.OK {
 		t.Fatalf("doctor with a working session: %+v", rep)
 	}
-	for _, name := range []string{"configuration", "store", "session_present", "session_usable", "platform_api", "clock_skew", "secret_key"} {
+	for _, name := range []string{"configuration", "store", "session_present", "session_usable", "platform_api", "clock_skew", "session_saved", "secret_key"} {
 		if status(rep, name) != tools.StatusPass {
 			t.Errorf("check %s = %q, want pass (%+v)", name, status(rep, name), rep.Checks)
 		}
@@ -506,5 +510,138 @@ func TestNoSecretsInResultsOrLogs(t *testing.T) {
 	// followed by 48 hex digits.
 	if tokenShaped.MatchString(all) {
 		t.Fatalf("a token-shaped string leaked:\n%s", all)
+	}
+}
+
+// failingStore refuses writes while broken is set, like a full disk.
+type failingStore struct {
+	*store.Store
+	broken atomic.Bool
+}
+
+func (f *failingStore) Save(ctx context.Context, s *store.Session) error {
+	if f.broken.Load() {
+		return errors.New("write session: no space left on device")
+	}
+	return f.Store.Save(ctx, s)
+}
+
+// Disk trouble during a refresh: the call succeeds on the token held in
+// memory, doctor fails session_saved with a remedy, and once the disk is
+// back the next call saves it and doctor passes again.
+func TestDiskTroubleIsVisibleInDoctor(t *testing.T) {
+	var fs *failingStore
+	h := newHarness(t, func(d *tools.Deps) {
+		fs = &failingStore{Store: d.Store}
+		fs.broken.Store(true)
+		d.Source = auth.NewSource(fs, auth.NewClient(d.Config, nil), auth.SourceOptions{Recheck: time.Millisecond})
+	})
+	old := h.login(t, time.Now().Add(-time.Minute))
+	if res := h.call(t, "whoami", nil); res.IsError {
+		t.Fatalf("whoami with a failing write: %s", text(t, res))
+	}
+	var rep tools.DoctorReport
+	json.Unmarshal([]byte(text(t, h.call(t, "doctor", nil))), &rep)
+	var saved tools.Check
+	for _, c := range rep.Checks {
+		if c.Name == "session_saved" {
+			saved = c
+		}
+	}
+	if rep.OK || saved.Status != tools.StatusFail || !strings.Contains(saved.Message, "no space left") ||
+		!strings.Contains(saved.Remedy, h.cfg.ConfigDir) {
+		t.Fatalf("doctor with an unsaved session: %+v", rep)
+	}
+	if s, _ := h.store.Load(context.Background()); s.RefreshToken != old.RefreshToken {
+		t.Fatal("store changed although writes fail")
+	}
+	fs.broken.Store(false)
+	time.Sleep(5 * time.Millisecond)
+	if res := h.call(t, "whoami", nil); res.IsError {
+		t.Fatal(text(t, res))
+	}
+	rep = tools.DoctorReport{}
+	json.Unmarshal([]byte(text(t, h.call(t, "doctor", nil))), &rep)
+	if !rep.OK || status(rep, "session_saved") != tools.StatusPass {
+		t.Fatalf("doctor after the disk recovered: %+v", rep)
+	}
+	if s, _ := h.store.Load(context.Background()); !h.fake.RefreshTokenValid(s.RefreshToken) {
+		t.Fatal("the stored refresh token is not the live one after recovery")
+	}
+}
+
+// Big and hostile answers: a 50 MB body is cut at the cap without being
+// read whole, invalid UTF-8 is repaired, and nesting deeper than a JSON
+// decoder accepts comes back as text instead of breaking the result.
+func TestAPIHostileResponses(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login(t, time.Now().Add(time.Hour))
+	var sent atomic.Int64
+	h.fake.Handle("GET /v1/platform/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat(`{"id":"user_x","name":"aaaaaaaaaaaaaaaaaaaa"},`, 1000))
+		w.Write([]byte("["))
+		for sent.Load() < 50<<20 {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+		w.Write([]byte("{}]"))
+	})
+	h.fake.Handle("GET /v1/platform/latin1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{\"name\":\"Ren\xe9e \xff\xfe\"}"))
+	})
+	h.fake.Handle("GET /v1/platform/deep", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(strings.Repeat("[", 100000) + strings.Repeat("]", 100000)))
+	})
+
+	res := h.call(t, "api", map[string]any{"path": "/huge"})
+	var got tools.APIResult
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || !got.Truncated || len(got.BodyText) != tools.MaxResponseBody {
+		t.Fatalf("50 MB answer: isError=%v truncated=%v body_text=%d bytes", res.IsError, got.Truncated, len(got.BodyText))
+	}
+	// The tool itself (no MCP encoding) allocates a few copies of the
+	// 1 MiB cap, not the 50 MB answer.
+	var apiTool tools.Tool
+	for _, tl := range tools.All(tools.Deps{Config: h.cfg, Source: h.source, Store: h.store, HTTP: &http.Client{}}) {
+		if tl.Name == "api" {
+			apiTool = tl
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := apiTool.Handler(context.Background(), json.RawMessage(`{"path":"/huge"}`)); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if alloc > 8<<20 {
+		t.Errorf("the api tool allocated %d MiB for a 50 MB answer capped at 1 MiB", alloc>>20)
+	}
+	t.Logf("50 MB answer: the api tool allocated %.1f MiB; the fake sent %d MiB before the connection closed", float64(alloc)/(1<<20), sent.Load()>>20)
+	time.Sleep(100 * time.Millisecond)
+	if n := sent.Load(); n >= 50<<20 {
+		t.Errorf("the server sent all %d MiB: the answer was read to the end", n>>20)
+	}
+
+	res = h.call(t, "api", map[string]any{"path": "/latin1"})
+	got = tools.APIResult{}
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || !strings.Contains(string(got.Body), "Ren\uFFFDe") {
+		t.Fatalf("invalid UTF-8: %s", text(t, res))
+	}
+
+	res = h.call(t, "api", map[string]any{"path": "/deep"})
+	got = tools.APIResult{}
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || got.Body != nil || len(got.BodyText) != 200000 {
+		t.Fatalf("deeply nested JSON: isError=%v body=%d body_text=%d", res.IsError, len(got.Body), len(got.BodyText))
+	}
+	// The server is still healthy.
+	if res := h.call(t, "whoami", nil); res.IsError {
+		t.Fatal(text(t, res))
 	}
 }

@@ -212,7 +212,7 @@ func (a *api) send(ctx context.Context, base, method, apiPath string, query url.
 			Err:     errors.New(strings.ReplaceAll(err.Error(), bearer, "[redacted]"))}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	data, err := readCapped(resp.Body, resp.ContentLength)
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -223,6 +223,36 @@ func (a *api) send(ctx context.Context, base, method, apiPath string, query url.
 		r.truncated = true
 	}
 	return r, nil
+}
+
+// readCapped reads at most MaxResponseBody+1 bytes of body into one buffer
+// sized from the announced length, so a huge answer costs one allocation
+// of the cap and the rest is never read: closing the body drops the
+// connection.
+func readCapped(body io.Reader, announced int64) ([]byte, error) {
+	size := int64(MaxResponseBody + 1)
+	if announced >= 0 && announced < size {
+		size = announced + 1 // +1 to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(body, MaxResponseBody+1)
+	for {
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > MaxResponseBody {
+				return buf, nil
+			}
+			// The server sent more than it announced.
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
 
 // result turns an answer into the tool result, or an api_error for non-2xx.
@@ -237,7 +267,7 @@ func (a *api) result(r *response, method, apiPath string) (*APIResult, error) {
 			res.Headers[h] = v
 		}
 	}
-	if !r.truncated && json.Valid(body) {
+	if !r.truncated && jsonDepth(body) <= maxJSONDepth && json.Valid(body) {
 		res.Body = body
 	} else {
 		res.BodyText = string(body)
@@ -246,6 +276,40 @@ func (a *api) result(r *response, method, apiPath string) (*APIResult, error) {
 		return res, nil
 	}
 	return nil, apiError(r.status, method, apiPath, body, r.header)
+}
+
+// maxJSONDepth is the deepest nesting returned as parsed JSON. Deeper
+// answers come back as body_text: embedded in the tool result, they would
+// exceed the nesting limits of clients' JSON decoders (10000 in Go's
+// encoding/json) and break the whole response.
+const maxJSONDepth = 512
+
+// jsonDepth returns the maximum nesting of arrays and objects in b, without
+// validating it.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // MaskSecrets replaces secret key values (sk_live_..., sk_test_...) with a

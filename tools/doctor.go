@@ -104,6 +104,7 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 		}
 		add(clockCheck(sess))
 	}
+	add(persistCheck(d))
 
 	if sess != nil || d.Config.PlatformAPIKey != "" {
 		if _, err := platformCall(ctx, d, http.MethodGet, "/v1/platform/applications", nil); err != nil {
@@ -133,6 +134,18 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 		}
 	}
 	return r
+}
+
+// persistCheck reports a refreshed session that only this process holds
+// because the store refused it: a restart now would lose the login.
+func persistCheck(d Deps) Check {
+	err := d.Source.PendingWrite()
+	if err == nil {
+		return Check{Name: "session_saved", Status: StatusPass, Message: "The session in use is saved in " + d.Store.Location() + "."}
+	}
+	return Check{Name: "session_saved", Status: StatusFail,
+		Message: fmt.Sprintf("The refreshed session could not be saved to %s (%v); it is held in memory and the write is retried on every call.", d.Store.Location(), err),
+		Remedy:  "Make " + d.Config.ConfigDir + " writable (permissions, free disk space) without restarting this server; a restart before the write succeeds loses the session and needs `clerk-mcp login`."}
 }
 
 func storeCheck(st *store.Store) Check {

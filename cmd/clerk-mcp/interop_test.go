@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,4 +149,49 @@ func TestTypeScriptSDKInterop(t *testing.T) {
 	run("list", "whoami-error:not_logged_in")
 	w.login(t, time.Now().Add(time.Hour))
 	run("list", "whoami-ok", "api-error:api_error:/applications/app_nope", "api-error:invalid_input://evil")
+}
+
+// notifications/cancelled for an in-flight api call aborts its HTTP request
+// (Clerk sees the client go away) and the server keeps serving.
+func TestCancelledCallAbortsRequest(t *testing.T) {
+	w := newWorld(t)
+	w.login(t, time.Now().Add(time.Hour))
+	started := make(chan struct{}, 1)
+	gone := make(chan time.Duration, 1)
+	w.fake.Handle("GET /v1/platform/slow", func(rw http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		t0 := time.Now()
+		select {
+		case <-r.Context().Done():
+			gone <- time.Since(t0)
+		case <-time.After(20 * time.Second):
+			rw.Write([]byte(`{}`))
+		}
+	})
+	cs := w.connect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "api", Arguments: map[string]any{"path": "/slow"}})
+		errc <- err
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the api call never reached Clerk")
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel() // the SDK sends notifications/cancelled
+	if err := <-errc; err == nil {
+		t.Fatal("a cancelled call returned a result")
+	}
+	select {
+	case d := <-gone:
+		t.Logf("Clerk saw the request go away %s after it arrived", d.Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the HTTP request to Clerk was not aborted by notifications/cancelled")
+	}
+	if res := callTool(t, cs, "whoami", nil); res.IsError {
+		t.Fatalf("whoami after a cancelled call: %+v", res)
+	}
 }

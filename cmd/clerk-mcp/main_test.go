@@ -21,14 +21,23 @@ import (
 // editor or terminal would.
 var binary string
 
-func TestMain(m *testing.M) {
-	if os.Getenv("CLERK_MCP_TEST_ROLE") == "browser" {
-		// Play the browser: follow the authorize redirect into the callback.
+// testRoles are other programs this test binary plays when re-executed
+// with CLERK_MCP_TEST_ROLE set.
+var testRoles = map[string]func(){
+	// Play the browser: follow the authorize redirect into the callback.
+	"browser": func() {
 		resp, err := http.Get(os.Args[len(os.Args)-1])
 		if err != nil {
 			os.Exit(1)
 		}
 		resp.Body.Close()
+		os.Exit(0)
+	},
+}
+
+func TestMain(m *testing.M) {
+	if role, ok := testRoles[os.Getenv("CLERK_MCP_TEST_ROLE")]; ok {
+		role()
 		os.Exit(0)
 	}
 	dir, err := os.MkdirTemp("", "clerk-mcp-bin")

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +50,9 @@ type Counts struct {
 	Revocations     int // /oauth/token/revoke requests
 	Platform        int // Platform API requests
 	Backend         int // Backend API requests
+	// AbandonedRefreshes counts refresh requests whose client went away
+	// before the token was rotated: nothing was spent.
+	AbandonedRefreshes int
 }
 
 type grant struct {
@@ -86,7 +90,7 @@ type Server struct {
 	access    map[string]*accessEntry
 	accessTTL time.Duration
 
-	refreshFaults    []int
+	refreshFaults    []Fault
 	refreshDelay     time.Duration
 	omitExpiresIn    bool
 	omitRefreshToken bool
@@ -96,7 +100,12 @@ type Server struct {
 
 	apps        []application
 	platformKey string
+	mux         *http.ServeMux
 }
+
+// Handle adds an endpoint to the fake, for tests that need Clerk to answer
+// in a particular way (slowly, with a huge body, with broken JSON).
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
 
 type application struct {
 	ID        string
@@ -139,6 +148,7 @@ func NewUnstarted() *Server {
 		platformKey: "ak_test_" + randomToken(12),
 	}
 	mux := http.NewServeMux()
+	s.mux = mux
 	mux.HandleFunc("GET /oauth/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/userinfo", s.userinfo)
@@ -164,11 +174,27 @@ func (s *Server) SetAccessTTL(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// Fault is a raw answer the token endpoint gives to a refresh instead of
+// a token, without spending the refresh token.
+type Fault struct {
+	Status      int
+	ContentType string // default application/json
+	Body        string // default an OAuth temporarily_unavailable error
+}
+
 // FailRefreshes makes the next len(statuses) refresh requests fail with
 // those HTTP statuses (for example 503 or 429) without spending the token.
 func (s *Server) FailRefreshes(statuses ...int) {
+	for _, st := range statuses {
+		s.FailRefreshesWith(Fault{Status: st})
+	}
+}
+
+// FailRefreshesWith makes the next len(faults) refresh requests get those
+// answers: HTML error pages, bodies that are not JSON, and so on.
+func (s *Server) FailRefreshesWith(faults ...Fault) {
 	s.mu.Lock()
-	s.refreshFaults = append(s.refreshFaults, statuses...)
+	s.refreshFaults = append(s.refreshFaults, faults...)
 	s.mu.Unlock()
 }
 
@@ -398,14 +424,17 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.counts.RefreshAttempts++
+	if r.Context().Err() != nil {
+		// The client went away before Clerk acted on the request.
+		s.counts.AbandonedRefreshes++
+		s.mu.Unlock()
+		return
+	}
 	if len(s.refreshFaults) > 0 {
-		status := s.refreshFaults[0]
+		f := s.refreshFaults[0]
 		s.refreshFaults = s.refreshFaults[1:]
 		s.mu.Unlock()
-		if status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "1")
-		}
-		writeJSON(w, status, map[string]string{"error": "temporarily_unavailable"})
+		writeFault(w, f)
 		return
 	}
 	rt := r.PostForm.Get("refresh_token")
@@ -556,6 +585,23 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.counts.Unauthorized++
 	s.mu.Unlock()
 	clerkError(w, http.StatusUnauthorized, "authentication_invalid", "The secret key is invalid")
+}
+
+func writeFault(w http.ResponseWriter, f Fault) {
+	if f.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	if f.ContentType == "" && f.Body == "" {
+		writeJSON(w, f.Status, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(f.Status)
+	io.WriteString(w, f.Body)
 }
 
 func oauthError(w http.ResponseWriter, status int, code string) {
