@@ -208,7 +208,11 @@ func (s *Source) refresh(ctx context.Context, stale, why string) (Token, error) 
 // needed, persist, then publish.
 func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, error) {
 	start := time.Now()
-	unlock, err := s.store.Lock(ctx, s.opts.LockWait)
+	unlock, tok, err := s.lock(ctx, stale)
+	if err == nil && unlock == nil {
+		s.log.Debug("refresh: another process refreshed while we waited for the lock", "why", why, "lock_wait", time.Since(start))
+		return tok, nil
+	}
 	if err != nil {
 		s.log.Debug("refresh: lock not acquired", "why", why, "lock_wait", time.Since(start), "error", err)
 		if errors.Is(err, store.ErrLockTimeout) {
@@ -244,17 +248,52 @@ func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, e
 		s.log.Debug("refresh: failed", "why", why, "lock_wait", lockWait, "duration", time.Since(t0), "error", err)
 		return s.refreshFailed(ctx, sess, err)
 	}
+	t1 := time.Now()
 	saveErr := s.store.Save(ctx, fresh)
+	persist := time.Since(t1)
 	if saveErr != nil {
 		// The old refresh token is spent: the new session exists only here.
 		// Use it, say so, and retry the write on later calls.
 		s.log.Error("refresh: could not persist the new session; it is kept in memory and the write will be retried",
 			"store", s.store.Location(), "error", saveErr)
 	}
-	s.log.Debug("refresh: done", "why", why, "lock_wait", lockWait, "duration", time.Since(t0),
+	s.log.Debug("refresh: done", "why", why, "lock_wait", lockWait, "duration", t1.Sub(t0), "persist", persist,
 		"expires_in", time.Until(fresh.Expiry).Round(time.Second), "persisted", saveErr == nil)
 	c := s.use(fresh, s.store.Version(), saveErr, storedRefresh)
 	return c.token, nil
+}
+
+// changeWatcher is a store that can stop waiting for the lock when another
+// process saves a session meanwhile (store.Store.LockOrChanged).
+type changeWatcher interface {
+	LockOrChanged(ctx context.Context, wait time.Duration, since store.Version) (unlock func(), changed bool, err error)
+}
+
+// lock takes the session lock for a refresh of stale. While waiting, if
+// the store changes and now holds a different, unexpired access token, it
+// returns that token with a nil unlock instead: the lock holder refreshed,
+// and queueing behind it only to re-read the same session would serialize
+// every waiter of a refresh storm. Reading without the lock is safe because
+// writes are atomic renames, and nothing is refreshed without the lock.
+func (s *Source) lock(ctx context.Context, stale string) (unlock func(), tok Token, err error) {
+	cw, ok := s.store.(changeWatcher)
+	if !ok {
+		unlock, err = s.store.Lock(ctx, s.opts.LockWait)
+		return unlock, Token{}, err
+	}
+	deadline := time.Now().Add(s.opts.LockWait)
+	since := s.store.Version()
+	for {
+		unlock, changed, err := cw.LockOrChanged(ctx, time.Until(deadline), since)
+		if err != nil || !changed {
+			return unlock, Token{}, err
+		}
+		since = s.store.Version()
+		sess, err := s.store.Load(ctx)
+		if err == nil && sess.AccessToken != stale && !expired(sess, s.opts.Now()) {
+			return nil, s.use(sess, since, nil, "").token, nil
+		}
+	}
 }
 
 // refreshFailed applies rule 6 to a failed refresh of sess. The caller

@@ -27,6 +27,7 @@ const Instructions = `clerk-mcp gives you authenticated access to the user's Cle
 Tools:
 - whoami: who the server acts as; call it first to confirm access.
 - api: call Clerk's Platform API (target "platform": applications, instances) or Backend API (target "backend": users, organizations, sessions...) with a path like /users; Backend calls need application_id (and instance) unless CLERK_SECRET_KEY is set.
+- api_endpoints: find the target, method and path for a task ("list users", "ban user") in Clerk's API catalog; use it before api when unsure of a path. Needs no login.
 - doctor: diagnose configuration, session and connectivity problems.
 
 Failed calls return isError with one JSON object {"error":{reason,message,remedy,retryable}}. By reason:
@@ -36,7 +37,7 @@ Failed calls return isError with one JSON object {"error":{reason,message,remedy
 - invalid_input: fix the arguments (see message) and retry.
 - read_only: the server only allows GET; do not retry writes.
 - missing_secret_key: pass application_id (and instance) to api, or ask the user to set CLERK_SECRET_KEY.
-- api_error: Clerk answered an error; read status, errors[] and clerk_trace_id; on 404 check the path.`
+- api_error: Clerk answered an error; read status, errors[] and clerk_trace_id; on 404 look the path up with api_endpoints.`
 
 // ErrorBody is the object inside the error envelope.
 type ErrorBody struct {

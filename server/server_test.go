@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,11 +171,12 @@ func TestToolsListAnnotationsAndSchemaSnapshots(t *testing.T) {
 			t.Errorf("%s: schema differs from %s; review and run go test ./server -update\n got: %s", tool.Name, path, got)
 		}
 	}
-	if strings.Join(names, ",") != "api,doctor,whoami" && strings.Join(names, ",") != "whoami,doctor,api" {
+	slices.Sort(names)
+	if strings.Join(names, ",") != "api,api_endpoints,doctor,whoami" {
 		t.Fatalf("tools = %v", names)
 	}
 	for _, tool := range res.Tools {
-		if tool.Name == "whoami" || tool.Name == "doctor" {
+		if tool.Name == "whoami" || tool.Name == "doctor" || tool.Name == "api_endpoints" {
 			if *tool.Annotations.ReadOnlyHint != true || *tool.Annotations.DestructiveHint != false {
 				t.Errorf("%s must be read-only and not destructive", tool.Name)
 			}
@@ -643,5 +645,44 @@ func TestAPIHostileResponses(t *testing.T) {
 	// The server is still healthy.
 	if res := h.call(t, "whoami", nil); res.IsError {
 		t.Fatal(text(t, res))
+	}
+}
+
+// An agent asking api_endpoints for "list users" gets GET /v1/users first,
+// then calls it through api; no login is needed to search.
+func TestAPIEndpointsFindsThePathForAPI(t *testing.T) {
+	h := newHarness(t, nil)
+	res := h.call(t, "api_endpoints", map[string]any{"query": "list users"})
+	var got tools.EndpointsResult
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || len(got.Endpoints) == 0 {
+		t.Fatalf("api_endpoints without a session: %s", text(t, res))
+	}
+	first := got.Endpoints[0]
+	if first.Method != "GET" || first.Path != "/v1/users" || first.Target != "backend" || first.HasBody {
+		t.Fatalf("first match for \"list users\" = %+v", first)
+	}
+	if res.StructuredContent == nil {
+		t.Fatal("no structured content")
+	}
+	res = h.call(t, "api_endpoints", map[string]any{"query": "ban user", "target": "platform", "limit": 2})
+	got = tools.EndpointsResult{}
+	json.Unmarshal([]byte(text(t, res)), &got)
+	if len(got.Endpoints) == 0 || len(got.Endpoints) > 2 || got.Endpoints[0].Target != "platform" ||
+		!strings.HasSuffix(got.Endpoints[0].Path, "/ban") || len(got.Endpoints[0].PathParams) != 3 {
+		t.Fatalf("platform ban user: %+v", got)
+	}
+	envelope(t, h.call(t, "api_endpoints", map[string]any{"query": " "}), auth.ReasonInvalidInput)
+	envelope(t, h.call(t, "api_endpoints", map[string]any{"query": "users", "limit": 500}), auth.ReasonInvalidInput)
+
+	// The found path works with api as is.
+	h.login(t, time.Now().Add(time.Hour))
+	res = h.call(t, "api", map[string]any{"target": first.Target, "method": first.Method, "path": first.Path, "application_id": h.fake.ApplicationID()})
+	if res.IsError {
+		t.Fatalf("api with the path from api_endpoints: %s", text(t, res))
+	}
+	// A 404 points to api_endpoints.
+	body := envelope(t, h.call(t, "api", map[string]any{"path": "/nope"}), auth.ReasonAPIError)
+	if !strings.Contains(body.Remedy, "api_endpoints") {
+		t.Fatalf("404 remedy does not mention api_endpoints: %s", body.Remedy)
 	}
 }

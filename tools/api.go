@@ -69,7 +69,7 @@ func (a *api) tool() Tool {
 		"the Platform API, \"/applications\" means /v1/platform/applications. Put query parameters in `query` and " +
 		"the JSON request body in `body`. Backend calls use CLERK_SECRET_KEY, or pass `application_id` (and " +
 		"`instance`, default development) to use that instance's key. Secret keys in answers are masked. " +
-		"Non-2xx answers come back as errors with Clerk's errors[] and clerk_trace_id."
+		"Non-2xx answers come back as errors with Clerk's errors[] and clerk_trace_id. Use api_endpoints to find the path for a task."
 	if a.d.ReadOnly {
 		desc += " This server is read-only: only GET is allowed."
 	}
@@ -354,7 +354,7 @@ func apiError(status int, method, apiPath string, body []byte, h http.Header) *E
 	}
 	switch {
 	case status == http.StatusNotFound:
-		e.Remedy = "Check the path: Backend API paths look like /users/{user_id} (target backend), Platform API paths like /applications/{application_id} (target platform). The id may also not exist."
+		e.Remedy = "Check the path and target with the api_endpoints tool (e.g. query \"list users\"): Backend API paths look like /users/{user_id} (target backend), Platform API paths like /applications/{application_id} (target platform). The id may also not exist."
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Remedy = "The credential was refused or lacks access to this resource; check target, application_id and instance, or run `clerk-mcp doctor`."
 	case status == http.StatusTooManyRequests || status >= 500:

@@ -1,4 +1,5 @@
-// Package tools implements clerk-mcp's tools (whoami, doctor, api) as plain
+// Package tools implements clerk-mcp's tools (whoami, doctor, api,
+// api_endpoints) as plain
 // handlers with JSON schemas. It knows nothing of MCP plumbing: the server
 // package registers these handlers and maps their errors to the envelope.
 package tools
@@ -43,7 +44,7 @@ type Deps struct {
 // All returns every tool, in the order they are listed.
 func All(d Deps) []Tool {
 	api := newAPI(d)
-	return []Tool{whoamiTool(d), doctorTool(d), api.tool()}
+	return []Tool{whoamiTool(d), doctorTool(d), api.tool(), endpointsTool()}
 }
 
 // Error is a tool failure that is not about the session: invalid input,

@@ -57,7 +57,7 @@ func TestGoSDKInterop(t *testing.T) {
 	w := newWorld(t)
 	cs := w.connect(t)
 	tools, err := cs.ListTools(context.Background(), nil)
-	if err != nil || len(tools.Tools) != 3 {
+	if err != nil || len(tools.Tools) != 4 {
 		t.Fatalf("tools/list: %v, %d tools", err, len(tools.Tools))
 	}
 	if r := reasonOf(t, callTool(t, cs, "whoami", nil)); r != "not_logged_in" {
@@ -146,7 +146,7 @@ func TestTypeScriptSDKInterop(t *testing.T) {
 			t.Fatalf("TypeScript client: %v\n%s", err, out)
 		}
 	}
-	run("list", "whoami-error:not_logged_in")
+	run("list", "whoami-error:not_logged_in", "endpoints-first:list users:GET /v1/users")
 	w.login(t, time.Now().Add(time.Hour))
 	run("list", "whoami-ok", "api-error:api_error:/applications/app_nope", "api-error:invalid_input://evil")
 }

@@ -39,13 +39,13 @@ func hangSecretService() {
 type stuck struct{}
 
 func (stuck) LookupObject(dbus.ObjectPath) (dbus.ServerObject, bool) { return stuck{}, true }
-func (stuck) LookupInterface(string) (dbus.Interface, bool)         { return stuck{}, true }
-func (stuck) LookupMethod(string) (dbus.Method, bool)               { return stuck{}, true }
-func (stuck) Call(...any) ([]any, error)                            { select {} }
-func (stuck) NumArguments() int                                     { return 0 }
-func (stuck) NumReturns() int                                       { return 0 }
-func (stuck) ArgumentValue(int) any                                 { return nil }
-func (stuck) ReturnValue(int) any                                   { return nil }
+func (stuck) LookupInterface(string) (dbus.Interface, bool)          { return stuck{}, true }
+func (stuck) LookupMethod(string) (dbus.Method, bool)                { return stuck{}, true }
+func (stuck) Call(...any) ([]any, error)                             { select {} }
+func (stuck) NumArguments() int                                      { return 0 }
+func (stuck) NumReturns() int                                        { return 0 }
+func (stuck) ArgumentValue(int) any                                  { return nil }
+func (stuck) ReturnValue(int) any                                    { return nil }
 func (stuck) DecodeArguments(*dbus.Conn, string, *dbus.Message, []any) ([]any, error) {
 	return nil, nil
 }

@@ -25,13 +25,19 @@ for (const step of steps) {
   try {
     if (kind === "list") {
       const { tools } = await client.listTools();
-      if (tools.length !== 3) fail(step, `got ${tools.length} tools`);
+      if (tools.length !== 4) fail(step, `got ${tools.length} tools`);
     } else if (kind === "whoami-ok") {
       const r = await client.callTool({ name: "whoami", arguments: {} });
       if (r.isError || !r.structuredContent?.email) fail(step, JSON.stringify(r));
     } else if (kind === "whoami-error") {
       const r = await client.callTool({ name: "whoami", arguments: {} });
       if (!r.isError || reason(r) !== arg) fail(step, JSON.stringify(r));
+    } else if (kind === "endpoints-first") {
+      // arg is the query, path the expected "METHOD /path" of the first match;
+      // the SDK validates structuredContent against the output schema.
+      const r = await client.callTool({ name: "api_endpoints", arguments: { query: arg } });
+      const first = r.structuredContent?.endpoints?.[0];
+      if (r.isError || !first || `${first.method} ${first.path}` !== path) fail(step, JSON.stringify(r));
     } else if (kind === "api-error") {
       const r = await client.callTool({ name: "api", arguments: { path } });
       if (!r.isError || reason(r) !== arg) fail(step, JSON.stringify(r));
