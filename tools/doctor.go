@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -103,8 +105,11 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 			}
 		}
 		add(clockCheck(sess))
+		add(persistCheck(d))
 	}
-	add(persistCheck(d))
+	if d.Clients.Home != "" {
+		add(clientsCheck(d.Clients))
+	}
 
 	if sess != nil || d.Config.PlatformAPIKey != "" {
 		if _, err := platformCall(ctx, d, http.MethodGet, "/v1/platform/applications", nil); err != nil {
@@ -146,6 +151,50 @@ func persistCheck(d Deps) Check {
 	return Check{Name: "session_saved", Status: StatusFail,
 		Message: fmt.Sprintf("The refreshed session could not be saved to %s (%v); it is held in memory and the write is retried on every call.", d.Store.Location(), err),
 		Remedy:  "Make " + d.Config.ConfigDir + " writable (permissions, free disk space) without restarting this server; a restart before the write succeeds loses the session and needs `clerk-mcp login`."}
+}
+
+// clientsCheck says which MCP clients' user configs run clerk-mcp, and
+// flags entries whose command no longer exists (a moved or deleted binary).
+func clientsCheck(env clients.Env) Check {
+	var installed, broken, unreadable []string
+	var fix []string
+	for _, c := range clients.All() {
+		e, err := c.Status(env)
+		switch {
+		case err != nil:
+			unreadable = append(unreadable, fmt.Sprintf("%s (%v)", c.Title, err))
+		case e == nil:
+		case !commandExists(e.Command):
+			broken = append(broken, fmt.Sprintf("%s runs %s, which does not exist", c.Title, e.Command))
+			fix = append(fix, "`clerk-mcp install --client "+c.Name+"`")
+		default:
+			installed = append(installed, c.Title)
+		}
+	}
+	ok := ""
+	if len(installed) > 0 {
+		ok = "Installed in " + strings.Join(installed, ", ") + ". "
+	}
+	switch {
+	case len(broken) > 0:
+		return Check{Name: "clients", Status: StatusWarn,
+			Message: ok + strings.Join(broken, "; ") + ".",
+			Remedy:  "Run " + strings.Join(fix, " and ") + " from the clerk-mcp binary you want them to use."}
+	case len(unreadable) > 0:
+		return Check{Name: "clients", Status: StatusWarn,
+			Message: ok + "Could not read the MCP config of " + strings.Join(unreadable, "; ") + ".",
+			Remedy:  "Fix the file named above; clerk-mcp install leaves malformed files untouched."}
+	case len(installed) == 0:
+		return Check{Name: "clients", Status: StatusWarn,
+			Message: "No supported client's user config runs clerk-mcp (project-level configs are not checked).",
+			Remedy:  "Run `clerk-mcp install --client NAME` (" + strings.Join(clients.Names(), ", ") + ")."}
+	}
+	return Check{Name: "clients", Status: StatusPass, Message: "Installed in " + strings.Join(installed, ", ") + "."}
+}
+
+func commandExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
 }
 
 func storeCheck(st *store.Store) Check {

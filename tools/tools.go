@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -39,6 +40,9 @@ type Deps struct {
 	ReadOnly bool
 	// RevealSecrets shows secret key values in api results.
 	RevealSecrets bool
+	// Clients is where MCP clients' user configs live, for doctor's
+	// check of which ones run clerk-mcp; a zero Home skips the check.
+	Clients clients.Env
 }
 
 // All returns every tool, in the order they are listed.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/clerk-mcp/clerk-mcp/tools"
@@ -41,6 +42,9 @@ Usage:
   clerk-mcp whoami [--json]  show who is logged in
   clerk-mcp refresh [--json] refresh the session now and show the new expiry
   clerk-mcp doctor [--json]  check configuration, session and connectivity (exit 1 on a failed check)
+  clerk-mcp install --client NAME    add clerk-mcp to an editor's MCP servers (--print, --json, --no-cli)
+  clerk-mcp uninstall --client NAME  remove it again, leaving everything else
+      NAME: claude-desktop, claude-code, cursor, vscode, windsurf, codex, gemini
   clerk-mcp version          print the version
 
 Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
@@ -57,13 +61,15 @@ type cli struct {
 type command func(c *cli, ctx context.Context, args []string) int
 
 var commands = map[string]command{
-	"login":   (*cli).login,
-	"logout":  (*cli).logout,
-	"whoami":  (*cli).whoami,
-	"refresh": (*cli).refresh,
-	"version": (*cli).version,
-	"serve":   (*cli).serve,
-	"doctor":  (*cli).doctor,
+	"login":     (*cli).login,
+	"logout":    (*cli).logout,
+	"whoami":    (*cli).whoami,
+	"refresh":   (*cli).refresh,
+	"version":   (*cli).version,
+	"serve":     (*cli).serve,
+	"doctor":    (*cli).doctor,
+	"install":   (*cli).install,
+	"uninstall": (*cli).uninstall,
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -114,6 +120,8 @@ type env struct {
 	store  *store.Store
 	client *auth.Client
 	source *auth.Source
+	// clients is where this user's MCP client configs live.
+	clients clients.Env
 }
 
 func (c *cli) env() (*env, error) {
@@ -130,13 +138,13 @@ func (c *cli) envWithLogger(logger *slog.Logger) (*env, error) {
 		return nil, err
 	}
 	client := auth.NewClient(cfg, nil)
-	return &env{cfg: cfg, store: st, client: client,
+	return &env{cfg: cfg, store: st, client: client, clients: c.clientEnv(),
 		source: auth.NewSource(st, client, auth.SourceOptions{Logger: logger})}, nil
 }
 
 // deps is what the tools need, for serve and doctor.
 func (e *env) deps() tools.Deps {
-	return tools.Deps{Config: e.cfg, Source: e.source, Store: e.store, HTTP: e.client.HTTPClient()}
+	return tools.Deps{Config: e.cfg, Source: e.source, Store: e.store, HTTP: e.client.HTTPClient(), Clients: e.clients}
 }
 
 // fail reports err: as the JSON envelope on stdout with --json, else as a
