@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -19,7 +22,7 @@ import (
 // DefaultLoginTimeout is how long login waits for the browser.
 const DefaultLoginTimeout = 2 * time.Minute
 
-// LoginOptions configure Login.
+// LoginOptions configure Login and LoginDevice.
 type LoginOptions struct {
 	// NoBrowser only prints the URL.
 	NoBrowser bool
@@ -27,6 +30,29 @@ type LoginOptions struct {
 	Timeout time.Duration
 	// Out receives the URL and progress messages (stderr in the CLI).
 	Out io.Writer
+	// Live shows the wait as one line counting down, for a terminal.
+	Live bool
+	// Paste, when set, is read line by line for the URL the browser was
+	// redirected to, for when the browser cannot reach this machine's
+	// loopback callback (a login over SSH): the user copies the failed
+	// page's address and pastes it.
+	Paste io.Reader
+
+	// pollUnit is how long one second of the device flow's polling
+	// interval lasts; tests shorten it.
+	pollUnit time.Duration
+}
+
+func (o *LoginOptions) defaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultLoginTimeout
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.pollUnit <= 0 {
+		o.pollUnit = time.Second
+	}
 }
 
 // LoginResult describes a completed login.
@@ -49,12 +75,7 @@ type callbackResult struct {
 // one-shot callback on 127.0.0.1, sends the user to Clerk, redeems the code,
 // stores the session under the lock, then revokes the session it replaced.
 func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptions) (*LoginResult, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultLoginTimeout
-	}
-	if opts.Out == nil {
-		opts.Out = io.Discard
-	}
+	opts.defaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
@@ -67,7 +88,7 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 	state := randomState()
 	authURL := client.cfg.oauth2Config(redirectURL).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 
-	results := make(chan callbackResult, 1)
+	results := make(chan callbackResult, 2) // the callback and a paste may both answer
 	srv := &http.Server{
 		Handler:           callbackHandler(state, results),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -81,11 +102,19 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 			fmt.Fprintf(opts.Out, "Could not open a browser (%v); open the URL above by hand.\n", err)
 		}
 	}
-	fmt.Fprintf(opts.Out, "Waiting for the browser (up to %s)...\n", opts.Timeout)
+	if opts.Paste != nil {
+		fmt.Fprintf(opts.Out, "If the browser runs on another machine, it ends on a page that cannot load (%s?...).\n"+
+			"Copy that page's address from the address bar and paste it here, then press Enter.\n\n", redirectURL)
+		go readPastedCallback(ctx, opts.Paste, opts.Out, redirectURL, state, results)
+	}
+	deadline, _ := ctx.Deadline()
+	wait := opts.waiter("Waiting for the browser", deadline)
+	defer wait.stop()
 
 	var res callbackResult
 	select {
 	case res = <-results:
+		wait.stop()
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("login timed out after %s waiting for the browser; run `clerk-mcp login` again (with --no-browser to open the URL yourself)", opts.Timeout)
@@ -100,6 +129,12 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
+	return finishLogin(ctx, client, st, sess)
+}
+
+// finishLogin stores a new session, revokes the one it replaced, and
+// fetches who logged in.
+func finishLogin(ctx context.Context, client *Client, st SessionStore, sess *store.Session) (*LoginResult, error) {
 	previous, err := replaceSession(ctx, st, sess)
 	if err != nil {
 		return nil, fmt.Errorf("login: store the session: %w", err)
@@ -143,28 +178,61 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		switch {
-		case q.Get("state") != state:
-			callbackPage(w, http.StatusBadRequest, "Login failed", "The response did not match this login attempt. Run clerk-mcp login again.")
-			send(callbackResult{err: errors.New("login: the browser callback carried the wrong state (a stale tab or a forged request); run `clerk-mcp login` again")})
-		case q.Get("error") != "":
-			callbackPage(w, http.StatusForbidden, "Login failed", "Clerk said: "+q.Get("error")+". You can close this window.")
-			msg := q.Get("error")
-			if d := q.Get("error_description"); d != "" {
-				msg += ": " + d
-			}
-			send(callbackResult{err: fmt.Errorf("login: Clerk did not authorize clerk-mcp (%s); run `clerk-mcp login` again to retry", msg)})
-		case q.Get("code") == "":
-			callbackPage(w, http.StatusBadRequest, "Login failed", "No authorization code was received.")
-			send(callbackResult{err: errors.New("login: the browser callback carried no authorization code; run `clerk-mcp login` again")})
-		default:
-			callbackPage(w, http.StatusOK, "Logged in", "clerk-mcp is now logged in to Clerk. You can close this window.")
-			send(callbackResult{code: q.Get("code")})
+		res, status, page := checkCallback(r.URL.Query(), state)
+		title := "Login failed"
+		if res.err == nil {
+			title = "Logged in"
 		}
+		callbackPage(w, status, title, page)
+		send(res)
 	})
 	// The server serves one request at a time for the state check above.
 	return serialize(mux)
+}
+
+// checkCallback validates the query the authorization server redirected
+// with, whether it arrived at the loopback server or was pasted. It returns
+// the result and the page to show in the browser.
+func checkCallback(q url.Values, state string) (res callbackResult, status int, page string) {
+	switch {
+	case q.Get("state") != state:
+		return callbackResult{err: errors.New("login: the browser callback carried the wrong state (a stale tab or a forged request); run `clerk-mcp login` again")},
+			http.StatusBadRequest, "The response did not match this login attempt. Run clerk-mcp login again."
+	case q.Get("error") != "":
+		msg := q.Get("error")
+		if d := q.Get("error_description"); d != "" {
+			msg += ": " + d
+		}
+		return callbackResult{err: fmt.Errorf("login: Clerk did not authorize clerk-mcp (%s); run `clerk-mcp login` again to retry", msg)},
+			http.StatusForbidden, "Clerk said: " + q.Get("error") + ". You can close this window."
+	case q.Get("code") == "":
+		return callbackResult{err: errors.New("login: the browser callback carried no authorization code; run `clerk-mcp login` again")},
+			http.StatusBadRequest, "No authorization code was received."
+	}
+	return callbackResult{code: q.Get("code")}, http.StatusOK, "clerk-mcp is now logged in to Clerk. You can close this window."
+}
+
+// readPastedCallback reads lines from in until one is the redirected
+// callback URL for this login, and sends its result. Other input gets a
+// hint and is ignored; a URL for another address is refused.
+func readPastedCallback(ctx context.Context, in io.Reader, out io.Writer, redirectURL, state string, results chan<- callbackResult) {
+	want, _ := url.Parse(redirectURL)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(nil, 64<<10)
+	for sc.Scan() && ctx.Err() == nil {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		u, err := url.Parse(line)
+		if err != nil || u.Path != want.Path || (u.Host != "" && u.Host != want.Host) || u.Query().Get("state") == "" {
+			fmt.Fprintf(out, "\nThat is not the address of the page the browser ended on (it starts with %s?code=...). Paste it again.\n", redirectURL)
+			continue
+		}
+		res, _, _ := checkCallback(u.Query(), state)
+		results <- res
+		return
+	}
 }
 
 // serialize runs one request at a time, which keeps callbackHandler's

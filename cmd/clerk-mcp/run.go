@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -37,15 +38,15 @@ Usage:
       --reveal-secrets       show secret key values in api results
       --log-level LEVEL      debug|info|warn|error, on stderr (default info)
       --log-file PATH        also log to PATH
-  clerk-mcp login            log in to Clerk in the browser (--no-browser, --timeout 2m)
-  clerk-mcp logout           revoke the session at Clerk and delete it
+  clerk-mcp login            log in to Clerk in the browser (--no-browser, --device, --timeout 2m, --json)
+  clerk-mcp logout [--json]  revoke the session at Clerk and delete it
   clerk-mcp whoami [--json]  show who is logged in
   clerk-mcp refresh [--json] refresh the session now and show the new expiry
   clerk-mcp doctor [--json]  check configuration, session and connectivity (exit 1 on a failed check)
   clerk-mcp install --client NAME    add clerk-mcp to an editor's MCP servers (--print, --json, --no-cli)
   clerk-mcp uninstall --client NAME  remove it again, leaving everything else
       NAME: claude-desktop, claude-code, cursor, vscode, windsurf, codex, gemini
-  clerk-mcp version          print the version
+  clerk-mcp version [--json] print the version
 
 Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
 CLERK_CONFIG_DIR, CLERK_MCP_STORE, ...); see the README.
@@ -170,8 +171,14 @@ func (c *cli) printJSON(v any) {
 }
 
 func (c *cli) version(_ context.Context, args []string) int {
-	if code, ok := c.parse(c.flags("version"), args); !ok {
+	fs := c.flags("version")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, ok := c.parse(fs, args); !ok {
 		return code
+	}
+	if *asJSON {
+		c.printJSON(map[string]string{"version": buildVersion(), "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH})
+		return exitOK
 	}
 	fmt.Fprintf(c.stdout, "clerk-mcp %s\n", buildVersion())
 	return exitOK

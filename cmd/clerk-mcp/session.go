@@ -2,32 +2,57 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 )
 
+// loginResult is `login --json`.
+type loginResult struct {
+	UserID string   `json:"user_id,omitempty"`
+	Email  string   `json:"email,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	Issuer string   `json:"issuer"`
+	Store  string   `json:"store"`
+	Warn   []string `json:"warnings,omitempty"`
+}
+
 func (c *cli) login(ctx context.Context, args []string) int {
 	fs := c.flags("login")
-	noBrowser := fs.Bool("no-browser", false, "print the URL instead of opening a browser")
+	noBrowser := fs.Bool("no-browser", false, "print the URL instead of opening a browser, and accept the redirected URL pasted on stdin (for SSH)")
+	device := fs.Bool("device", false, "log in with a code shown here and entered in any browser (OAuth device flow), where the server offers it")
 	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
+	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
 	e, err := c.env()
 	if err != nil {
-		fmt.Fprintf(c.stderr, "clerk-mcp: %v\n", err)
-		return exitFailure
+		return c.fail(*asJSON, configError(err))
 	}
-	res, err := auth.Login(ctx, e.client, e.source.Store(), auth.LoginOptions{
-		NoBrowser: *noBrowser,
-		Timeout:   *timeout,
-		Out:       c.stderr,
-	})
+	opts := auth.LoginOptions{NoBrowser: *noBrowser, Timeout: *timeout, Out: c.stderr, Live: isTerminal(c.stderr)}
+	if *noBrowser {
+		opts.Paste = c.stdin
+	}
+	login := auth.Login
+	if *device {
+		login = auth.LoginDevice
+	}
+	res, err := login(ctx, e.client, e.source.Store(), opts)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "clerk-mcp: %v\n", err)
-		return exitFailure
+		return c.fail(*asJSON, loginError(err))
+	}
+	out := loginResult{Issuer: e.cfg.BaseURL, Store: res.Location, Warn: res.Warnings}
+	if res.User != nil {
+		out.UserID, out.Email, out.Name = res.User.UserID, res.User.Email, res.User.Name
+	}
+	if *asJSON {
+		c.printJSON(out)
+		return exitOK
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.stderr, "warning: %s\n", w)
@@ -40,19 +65,44 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// loginError presents a failed login in the error vocabulary: the message
+// already says what to do.
+func loginError(err error) error {
+	var ae *auth.AuthError
+	if errors.As(err, &ae) {
+		return err
+	}
+	return &auth.AuthError{Reason: auth.ReasonNotLoggedIn, Message: err.Error(),
+		Remedy: "Run `clerk-mcp login` again (--no-browser over SSH, --device where offered).", Err: err}
+}
+
 func (c *cli) logout(ctx context.Context, args []string) int {
-	if code, ok := c.parse(c.flags("logout"), args); !ok {
+	fs := c.flags("logout")
+	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
+	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
 	e, err := c.env()
 	if err != nil {
-		fmt.Fprintf(c.stderr, "clerk-mcp: %v\n", err)
-		return exitFailure
+		return c.fail(*asJSON, configError(err))
 	}
 	res, err := auth.Logout(ctx, e.client, e.source.Store())
 	if err != nil {
-		fmt.Fprintf(c.stderr, "clerk-mcp: %v\n", err)
-		return exitFailure
+		return c.fail(*asJSON, err)
+	}
+	if *asJSON {
+		out := struct {
+			LoggedOut bool   `json:"logged_out"`
+			Revoked   bool   `json:"revoked"`
+			Issuer    string `json:"issuer"`
+			Store     string `json:"store"`
+			Warning   string `json:"warning,omitempty"`
+		}{res.HadSession, res.HadSession && res.RevokeErr == nil, e.cfg.BaseURL, res.Location, ""}
+		if res.RevokeErr != nil {
+			out.Warning = "could not revoke the session at Clerk: " + res.RevokeErr.Error()
+		}
+		c.printJSON(out)
+		return exitOK
 	}
 	if !res.HadSession {
 		fmt.Fprintf(c.stdout, "Not logged in to %s; nothing to do.\n", e.cfg.BaseURL)
@@ -63,6 +113,16 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "Logged out of %s; removed the session from %s.\n", e.cfg.BaseURL, res.Location)
 	return exitOK
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // whoamiResult is `whoami --json`.

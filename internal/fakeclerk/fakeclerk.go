@@ -38,18 +38,20 @@ var DefaultUser = User{ID: "user_2fake", Email: "ada@example.com", Name: "Ada Lo
 
 // Counts is a snapshot of the fake's counters.
 type Counts struct {
-	Authorize       int // /oauth/authorize requests
-	CodeExchanges   int // successful authorization_code grants
-	PKCEFailures    int // code exchanges refused for a wrong verifier
-	RefreshAttempts int // refresh_token grant requests, whatever the outcome
-	Refreshes       int // successful refreshes
-	InvalidGrants   int // refreshes refused with invalid_grant
-	BasicAuth       int // token requests that used HTTP Basic client auth
-	Userinfo        int // /oauth/userinfo requests
-	Unauthorized    int // 401 answers from userinfo and the APIs
-	Revocations     int // /oauth/token/revoke requests
-	Platform        int // Platform API requests
-	Backend         int // Backend API requests
+	Authorize            int // /oauth/authorize requests
+	CodeExchanges        int // successful authorization_code grants
+	PKCEFailures         int // code exchanges refused for a wrong verifier
+	RefreshAttempts      int // refresh_token grant requests, whatever the outcome
+	Refreshes            int // successful refreshes
+	InvalidGrants        int // refreshes refused with invalid_grant
+	BasicAuth            int // token requests that used HTTP Basic client auth
+	Userinfo             int // /oauth/userinfo requests
+	Unauthorized         int // 401 answers from userinfo and the APIs
+	Revocations          int // /oauth/token/revoke requests
+	Platform             int // Platform API requests
+	Backend              int // Backend API requests
+	DeviceAuthorizations int // device authorization requests
+	DevicePolls          int // device_code token requests
 	// AbandonedRefreshes counts refresh requests whose client went away
 	// before the token was rotated: nothing was spent.
 	AbandonedRefreshes int
@@ -101,6 +103,10 @@ type Server struct {
 	apps        []application
 	platformKey string
 	mux         *http.ServeMux
+
+	device      DeviceOptions
+	devices     map[string]*deviceAuth
+	devicePolls []time.Time
 }
 
 // Handle adds an endpoint to the fake, for tests that need Clerk to answer
@@ -136,6 +142,7 @@ func NewUnstarted() *Server {
 		codes:      map[string]*authCode{},
 		refresh:    map[string]*refreshEntry{},
 		access:     map[string]*accessEntry{},
+		devices:    map[string]*deviceAuth{},
 		accessTTL:  time.Hour,
 		apps: []application{{
 			ID:   "app_fake1",
@@ -149,6 +156,8 @@ func NewUnstarted() *Server {
 	}
 	mux := http.NewServeMux()
 	s.mux = mux
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
+	mux.HandleFunc("POST /oauth/device_authorization", s.deviceAuthorization)
 	mux.HandleFunc("GET /oauth/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/userinfo", s.userinfo)
@@ -391,6 +400,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.exchangeCode(w, r)
 	case "refresh_token":
 		s.refreshToken(w, r)
+	case DeviceGrantType:
+		s.deviceToken(w, r)
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
 	}
