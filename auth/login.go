@@ -32,6 +32,9 @@ type LoginOptions struct {
 	Out io.Writer
 	// Live shows the wait as one line counting down, for a terminal.
 	Live bool
+	// Open opens the authorize URL; nil means the user's browser
+	// ($BROWSER or the system opener). The demo passes its own.
+	Open func(url string) error
 	// Paste, when set, is read line by line for the URL the browser was
 	// redirected to, for when the browser cannot reach this machine's
 	// loopback callback (a login over SSH): the user copies the failed
@@ -97,8 +100,12 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 	defer srv.Close()
 
 	fmt.Fprintf(opts.Out, "Open this URL in your browser to log in to Clerk:\n\n  %s\n\n", authURL)
+	open := opts.Open
+	if open == nil {
+		open = func(u string) error { return OpenBrowser(client.cfg.Browser, u, opts.Out) }
+	}
 	if !opts.NoBrowser {
-		if err := OpenBrowser(client.cfg.Browser, authURL, opts.Out); err != nil {
+		if err := open(authURL); err != nil {
 			fmt.Fprintf(opts.Out, "Could not open a browser (%v); open the URL above by hand.\n", err)
 		}
 	}

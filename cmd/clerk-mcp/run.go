@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -46,6 +47,8 @@ Usage:
   clerk-mcp install --client NAME    add clerk-mcp to an editor's MCP servers (--print, --json, --no-cli)
   clerk-mcp uninstall --client NAME  remove it again, leaving everything else
       NAME: claude-desktop, claude-code, cursor, vscode, windsurf, codex, gemini
+  clerk-mcp demo [--json]    try everything offline: a Clerk sandbox, login, every tool, a refresh
+  clerk-mcp sandbox          keep a Clerk sandbox running and print the environment to use it
   clerk-mcp version [--json] print the version
 
 Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
@@ -70,6 +73,8 @@ var commands = map[string]command{
 	"serve":     (*cli).serve,
 	"doctor":    (*cli).doctor,
 	"install":   (*cli).install,
+	"demo":      (*cli).demo,
+	"sandbox":   (*cli).sandbox,
 	"uninstall": (*cli).uninstall,
 }
 
@@ -162,6 +167,17 @@ func (c *cli) fail(asJSON bool, err error) int {
 		fmt.Fprintf(c.stderr, "  %s\n", body.Remedy)
 	}
 	return exitFailure
+}
+
+// printJSONLine writes v as one line, for output read while the command
+// keeps running.
+func (c *cli) printJSONLine(v any) {
+	json.NewEncoder(c.stdout).Encode(v)
+}
+
+// splitHostPort is net.SplitHostPort with the host unbracketed.
+func splitHostPort(addr string) (host, port string, err error) {
+	return net.SplitHostPort(addr)
 }
 
 func (c *cli) printJSON(v any) {

@@ -1,5 +1,7 @@
 // Package fakeclerk is a stand-in for Clerk's OAuth server, Platform API and
-// Backend API, for tests. It behaves like the real one where clerk-mcp
+// Backend API, for tests and for `clerk-mcp demo` and `clerk-mcp sandbox`,
+// which let a user try clerk-mcp with no Clerk account and no network.
+// Its authorize endpoint approves at once. It behaves like the real one where clerk-mcp
 // depends on it: PKCE S256 is verified, refresh tokens rotate and a reused
 // one is answered with invalid_grant, revoked grants stop working. Faults can
 // be injected and every endpoint is counted.
@@ -13,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -131,6 +134,20 @@ func New(t interface{ Cleanup(func()) }) *Server {
 	s.Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// NewOn starts a fake Clerk listening on addr ("127.0.0.1:0" for any
+// port). The caller closes it.
+func NewOn(addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := NewUnstarted()
+	s.Listener.Close()
+	s.Listener = ln
+	s.Start()
+	return s, nil
 }
 
 // NewUnstarted returns a fake that is not yet listening.

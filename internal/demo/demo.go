@@ -1,0 +1,231 @@
+// Package demo runs clerk-mcp end to end against an embedded Clerk sandbox
+// on loopback (internal/fakeclerk), for `clerk-mcp demo` and
+// `clerk-mcp sandbox`: a new user sees login, every tool and a transparent
+// refresh without a Clerk account or a network.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/server"
+	"github.com/clerk-mcp/clerk-mcp/store"
+	"github.com/clerk-mcp/clerk-mcp/tools"
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// tokenLifetime is the sandbox's access-token lifetime in the demo: short,
+// so that the refresh happens while the user watches.
+const tokenLifetime = 3 * time.Second
+
+// Step is one thing the demo did, for --json.
+type Step struct {
+	Title  string          `json:"title"`
+	Tool   string          `json:"tool,omitempty"`
+	Args   map[string]any  `json:"arguments,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Note   string          `json:"note,omitempty"`
+}
+
+// Run starts the sandbox in a throwaway config directory, logs in through
+// the real PKCE flow, calls each tool through an MCP client, lets the access
+// token expire and shows the next call refreshing it. It writes a readable
+// account to out, or returns the steps for JSON.
+func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
+	fake, err := fakeclerk.NewOn("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	defer fake.Close()
+	fake.SetAccessTTL(tokenLifetime)
+	dir, err := os.MkdirTemp("", "clerk-mcp-demo")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := sandboxConfig(fake, filepath.Join(dir, "config"))
+	st, err := cfg.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	oauth := auth.NewClient(cfg, nil)
+	var steps []Step
+	say := func(format string, args ...any) { fmt.Fprintf(out, format, args...) }
+
+	say("Started a Clerk sandbox at %s (no account, no network), config in %s.\n\n", fake.URL, dir)
+	say("1. clerk-mcp login (browser PKCE flow; the sandbox approves at once)\n")
+	res, err := auth.Login(ctx, oauth, st, auth.LoginOptions{Timeout: 30 * time.Second, Out: io.Discard, Open: visit})
+	if err != nil {
+		return nil, fmt.Errorf("demo login: %w", err)
+	}
+	say("   Logged in as %s <%s>; session stored in %s\n\n", res.User.Name, res.User.Email, res.Location)
+	steps = append(steps, Step{Title: "login", Note: "logged in as " + res.User.Email})
+
+	src := auth.NewSource(st, oauth, auth.SourceOptions{})
+	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient()}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := client.NewInProcessClient(server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: version}))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		return nil, err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "clerk-mcp demo", Version: version}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		return nil, err
+	}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, t := range list.Tools {
+		names = append(names, t.Name)
+	}
+	say("2. An MCP client connects and lists the tools: %s\n\n", strings.Join(names, ", "))
+
+	calls := []struct {
+		title, tool string
+		args        map[string]any
+	}{
+		{"Who is this server acting as?", "whoami", nil},
+		{"Which endpoint lists users?", "api_endpoints", map[string]any{"query": "list users", "limit": 3}},
+		{"List the applications (Platform API, with the OAuth session)", "api", map[string]any{"path": "/applications"}},
+		{"List users (Backend API; the instance's secret key is resolved and masked)", "api",
+			map[string]any{"target": "backend", "path": "/users", "application_id": fake.ApplicationID()}},
+		{"Check everything", "doctor", nil},
+	}
+	for i, call := range calls {
+		text, err := callTool(ctx, c, call.tool, call.args)
+		if err != nil {
+			return nil, err
+		}
+		shown := shorten(text, 14)
+		if call.tool == "doctor" {
+			shown = summarizeDoctor(text)
+		}
+		say("%d. %s\n   tools/call %s %s\n%s\n\n", i+3, call.title, call.tool, compact(call.args), indent(shown, "   "))
+		steps = append(steps, Step{Title: call.title, Tool: call.tool, Args: call.args, Result: json.RawMessage(text)})
+	}
+
+	tok, _ := src.Token(ctx)
+	before := fake.Counts().Refreshes
+	n := len(calls) + 3
+	say("%d. The access token lives %s; waiting for it to expire (%s)...\n", n, tokenLifetime, tok.Expiry.Local().Format("15:04:05"))
+	select {
+	case <-time.After(time.Until(tok.Expiry) + 200*time.Millisecond):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	text, err := callTool(ctx, c, "whoami", nil)
+	if err != nil {
+		return nil, err
+	}
+	after, _ := src.Token(ctx)
+	refreshes := fake.Counts().Refreshes - before
+	if stored, err := st.Load(ctx); err != nil || !fake.RefreshTokenValid(stored.RefreshToken) || stored.AccessToken != after.AccessToken {
+		return nil, fmt.Errorf("demo: the refreshed session was not saved (%v)", err)
+	}
+	note := fmt.Sprintf("the expired token was refreshed transparently: %d refresh, new token valid until %s, refresh token rotated and saved; no login needed",
+		refreshes, after.Expiry.Local().Format("15:04:05"))
+	say("   tools/call whoami still works:\n%s\n   %s.\n\n", indent(shorten(text, 8), "   "), note)
+	steps = append(steps, Step{Title: "refresh after expiry", Tool: "whoami", Result: json.RawMessage(text), Note: note})
+	if refreshes != 1 {
+		return nil, fmt.Errorf("demo: expected one refresh after expiry, saw %d", refreshes)
+	}
+	say("Done. To use clerk-mcp with your Clerk account: `clerk-mcp login`, then `clerk-mcp install --client cursor` (or claude-code, vscode, ...).\n")
+	say("To point an editor at this sandbox instead, run `clerk-mcp sandbox`.\n")
+	return steps, nil
+}
+
+// sandboxConfig is clerk-mcp's configuration for the sandbox: all APIs on
+// the fake, a file store in dir (never the user's keyring or session).
+func sandboxConfig(fake *fakeclerk.Server, dir string) auth.Config {
+	return auth.Config{BaseURL: fake.URL, ClientID: fakeclerk.ClientID, PlatformAPIURL: fake.URL,
+		BackendAPIURL: fake.URL, ConfigDir: dir, StoreMode: store.ModeFile}
+}
+
+// visit plays the browser: it opens the authorize URL and follows the
+// sandbox's redirect into clerk-mcp's loopback callback.
+func visit(u string) error {
+	go func() {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+func callTool(ctx context.Context, c *client.Client, name string, args map[string]any) (string, error) {
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("demo: %s: %w", name, err)
+	}
+	text := res.Content[0].(mcp.TextContent).Text
+	if res.IsError {
+		return "", fmt.Errorf("demo: %s failed: %s", name, text)
+	}
+	var pretty any
+	json.Unmarshal([]byte(text), &pretty)
+	out, _ := json.MarshalIndent(pretty, "", "  ")
+	return string(out), nil
+}
+
+// summarizeDoctor renders a doctor report as one line per check.
+func summarizeDoctor(text string) string {
+	var rep tools.DoctorReport
+	if json.Unmarshal([]byte(text), &rep) != nil {
+		return shorten(text, 14)
+	}
+	lines := []string{fmt.Sprintf("ok: %v", rep.OK)}
+	for _, c := range rep.Checks {
+		lines = append(lines, fmt.Sprintf("[%s] %-15s %s", c.Status, c.Name, shortenLine(c.Message, 90)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func shortenLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func compact(args map[string]any) string {
+	if args == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(args)
+	return string(b)
+}
+
+// shorten keeps the first n lines of s.
+func shorten(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return strings.Join(lines[:n], "\n") + fmt.Sprintf("\n  ... (%d more lines)", len(lines)-n)
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
