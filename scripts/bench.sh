@@ -14,3 +14,4 @@ echo
 go run ./scripts/bench/storm
 echo
 go test -run '^$' -bench . -benchtime=2000x ./auth | grep -E '^Benchmark'
+go test -run '^$' -bench . ./tools/catalog | grep -E '^Benchmark'

@@ -50,8 +50,8 @@ func doctorTool(d Deps) Tool {
 		Name:  "doctor",
 		Title: "Diagnose the Clerk connection",
 		Description: "Checks the configuration, the session store (backend, file permissions), whether a session " +
-			"exists and works (refresh + userinfo), whether the Platform API answers, clock skew, and the " +
-			"secret key format. Returns {ok, checks:[{name, status: pass|warn|fail, message, remedy}]}. " +
+			"exists and works (refresh + userinfo), whether the Platform API answers, clock skew, whether a refreshed " +
+			"session could be saved, the secret key format, and which MCP clients are configured to run clerk-mcp. Returns {ok, checks:[{name, status: pass|warn|fail, message, remedy}]}. " +
 			"Use it when another tool fails in a way its remedy does not resolve; relay failing checks' remedies to the user.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`),
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{` +

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clerk-mcp/clerk-mcp/tools/catalog"
@@ -122,5 +123,22 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		catalog.Search(ranking[i%len(ranking)].query, catalog.Filter{}, 10)
+	}
+}
+
+// BenchmarkSubstringScan is the baseline for BenchmarkSearch: the least a
+// search can do, one case-insensitive substring test per endpoint summary.
+func BenchmarkSubstringScan(b *testing.B) {
+	all := catalog.All()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		q := strings.ToLower(ranking[i%len(ranking)].query)
+		n := 0
+		for _, e := range all {
+			if strings.Contains(strings.ToLower(e.Summary), q) {
+				n++
+			}
+		}
+		_ = n
 	}
 }
