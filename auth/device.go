@@ -90,7 +90,7 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 	}
 	fmt.Fprintf(opts.Out, "To log in to Clerk, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", da.VerificationURI, da.UserCode)
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(opts.Out, "(or open %s, which has the code filled in)\n\n", da.VerificationURIComplete)
+		fmt.Fprintf(opts.Out, "or open this address, which has the code filled in:\n\n  %s\n\n", da.VerificationURIComplete)
 	}
 	deadline, _ := ctx.Deadline()
 	if !da.Expiry.IsZero() && da.Expiry.Before(deadline) {

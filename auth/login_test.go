@@ -182,3 +182,24 @@ func TestFakeVerifiesPKCE(t *testing.T) {
 		t.Fatalf("exchange with a wrong verifier: err=%v PKCE failures=%d", err, e.fake.Counts().PKCEFailures)
 	}
 }
+
+// On a terminal the wait is one line counting down; otherwise one plain
+// line, with no control characters.
+func TestLoginWaitDisplay(t *testing.T) {
+	for _, live := range []bool{true, false} {
+		e := newTestEnv(t)
+		var out syncbuf.Buffer
+		_, err := auth.Login(context.Background(), e.client, e.store,
+			auth.LoginOptions{NoBrowser: true, Timeout: 1500 * time.Millisecond, Out: &out, Live: live})
+		if err == nil {
+			t.Fatal("login without a browser succeeded")
+		}
+		got := out.String()
+		switch {
+		case live && (strings.Count(got, "\r\033[K") < 2 || strings.Count(got, "s left") < 2):
+			t.Fatalf("live wait did not count down:\n%q", got)
+		case !live && (strings.Contains(got, "\r") || strings.Contains(got, "\033") || !strings.Contains(got, "Waiting for the browser (up to ")):
+			t.Fatalf("plain wait:\n%q", got)
+		}
+	}
+}

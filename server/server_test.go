@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/server"
@@ -684,5 +685,73 @@ func TestAPIEndpointsFindsThePathForAPI(t *testing.T) {
 	body := envelope(t, h.call(t, "api", map[string]any{"path": "/nope"}), auth.ReasonAPIError)
 	if !strings.Contains(body.Remedy, "api_endpoints") {
 		t.Fatalf("404 remedy does not mention api_endpoints: %s", body.Remedy)
+	}
+}
+
+// A machine whose clock is hours off: doctor says by how much and which
+// way, as a warning, and the tools keep working.
+func TestDoctorReportsClockSkew(t *testing.T) {
+	h := newHarness(t, nil)
+	tr := h.fake.Mint()
+	ahead := time.Now().Add(3 * time.Hour)
+	s := &store.Session{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, TokenType: "Bearer",
+		Expiry: ahead.Add(time.Hour), ObtainedAt: ahead, Issuer: h.cfg.BaseURL, ClientID: h.cfg.ClientID}
+	if err := h.store.Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	var rep tools.DoctorReport
+	json.Unmarshal([]byte(text(t, h.call(t, "doctor", nil))), &rep)
+	for _, c := range rep.Checks {
+		if c.Name == "clock_skew" {
+			if c.Status != tools.StatusWarn || !strings.Contains(c.Message, "3h0m0s ahead of") {
+				t.Fatalf("clock_skew = %+v", c)
+			}
+			if !rep.OK {
+				t.Fatalf("skew alone failed doctor: %+v", rep)
+			}
+			return
+		}
+	}
+	t.Fatalf("no clock_skew check: %+v", rep)
+}
+
+// doctor names the clients that run clerk-mcp and warns about an entry
+// whose command is gone, with the command that fixes it.
+func TestDoctorChecksClients(t *testing.T) {
+	home := t.TempDir()
+	h := newHarness(t, func(d *tools.Deps) {
+		d.Clients = clients.Env{GOOS: "linux", Home: home, Getenv: func(string) string { return "" }}
+	})
+	h.login(t, time.Now().Add(time.Hour))
+	self, _ := os.Executable()
+	write := func(rel, content string) {
+		path := filepath.Join(home, rel)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, []byte(content), 0o644)
+	}
+	check := func() tools.Check {
+		var rep tools.DoctorReport
+		json.Unmarshal([]byte(text(t, h.call(t, "doctor", nil))), &rep)
+		for _, c := range rep.Checks {
+			if c.Name == "clients" {
+				return c
+			}
+		}
+		t.Fatalf("no clients check: %+v", rep)
+		return tools.Check{}
+	}
+	if c := check(); c.Status != tools.StatusWarn || !strings.Contains(c.Remedy, "clerk-mcp install --client") {
+		t.Fatalf("no client configured: %+v", c)
+	}
+	write(".cursor/mcp.json", `{"mcpServers":{"clerk":{"command":"`+self+`","args":["serve"]}}}`)
+	write(".codex/config.toml", "[mcp_servers.clerk]\ncommand = \"/gone/clerk-mcp\"\nargs = [\"serve\"]\n")
+	c := check()
+	if c.Status != tools.StatusWarn || !strings.Contains(c.Message, "Installed in Cursor") ||
+		!strings.Contains(c.Message, "Codex runs /gone/clerk-mcp, which does not exist") || !strings.Contains(c.Remedy, "--client codex") {
+		t.Fatalf("stale Codex entry: %+v", c)
+	}
+	os.Remove(filepath.Join(home, ".codex/config.toml"))
+	if c := check(); c.Status != tools.StatusPass || c.Message != "Installed in Cursor." {
+		t.Fatalf("one good entry: %+v", c)
 	}
 }

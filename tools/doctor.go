@@ -235,9 +235,13 @@ func clockCheck(sess *store.Session) Check {
 	}
 	skew := sess.ObtainedAt.Sub(claims.IssuedAt).Round(time.Second)
 	if skew > maxClockSkew || skew < -maxClockSkew {
+		direction := "ahead of"
+		if skew < 0 {
+			skew, direction = -skew, "behind"
+		}
 		return Check{Name: "clock_skew", Status: StatusWarn,
-			Message: fmt.Sprintf("The local clock differs from Clerk's by about %s.", skew),
-			Remedy:  "Enable time synchronization (NTP); expiry times shown may be off."}
+			Message: fmt.Sprintf("The local clock is about %s %s Clerk's. Token lifetimes are counted on the local clock, so refresh still works.", skew, direction),
+			Remedy:  "Enable time synchronization (NTP); times shown to you may be off."}
 	}
 	return Check{Name: "clock_skew", Status: StatusPass, Message: fmt.Sprintf("Local clock within %s of Clerk's.", maxClockSkew)}
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -175,5 +177,46 @@ func TestExitCodes(t *testing.T) {
 	w.login(t, time.Now().Add(time.Hour))
 	if out, _, code := w.run(t, nil, "doctor", "--json"); code != 0 || !strings.Contains(out, `"ok": true`) {
 		t.Errorf("doctor --json with a session: exit %d:\n%s", code, out)
+	}
+}
+
+// `login --device` from a terminal: the user opens the printed URL with
+// the code filled in (on any machine) and the login completes.
+func TestLoginDeviceCommand(t *testing.T) {
+	w := newWorld(t)
+	w.fake.SetDeviceOptions(fakeclerk.DeviceOptions{Interval: 1})
+	cmd := exec.Command(binary, "login", "--device", "--json", "--timeout", "30s")
+	cmd.Env = w.env
+	var stdout bytes.Buffer
+	stderr := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	complete := regexp.MustCompile(`http://\S+/oauth/device\?user_code=\S+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for !complete.MatchString(stderr.String()) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no verification URL printed:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(complete.FindString(stderr.String()))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("approve in the browser: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login --device: %v\n%s", err, stderr)
+	}
+	var res struct {
+		Email, Store string
+	}
+	if json.Unmarshal(stdout.Bytes(), &res) != nil || res.Email != fakeclerk.DefaultUser.Email || !strings.Contains(res.Store, w.dir) {
+		t.Fatalf("login --device --json: %s", stdout.String())
+	}
+	if out, _, code := w.run(t, nil, "whoami"); code != 0 || !strings.Contains(out, "ada@example.com") {
+		t.Fatalf("whoami after device login: %s", out)
 	}
 }

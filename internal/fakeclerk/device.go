@@ -1,6 +1,7 @@
 package fakeclerk
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -63,6 +64,19 @@ func (s *Server) DevicePollTimes() []time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Time(nil), s.devicePolls...)
+}
+
+// devicePage is the verification page: like the rest of the sandbox it
+// approves at once, here the user code it is given.
+func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
+	code := r.URL.Query().Get("user_code")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if code == "" || !s.ApproveDevice(code) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "<!doctype html><title>Unknown code</title><p>Unknown or used code.</p>")
+		return
+	}
+	io.WriteString(w, "<!doctype html><title>Approved</title><p>Device approved. You can close this window.</p>")
 }
 
 // metadata is RFC 8414 authorization server metadata.

@@ -175,6 +175,7 @@ func NewUnstarted() *Server {
 	s.mux = mux
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
 	mux.HandleFunc("POST /oauth/device_authorization", s.deviceAuthorization)
+	mux.HandleFunc("GET /oauth/device", s.devicePage)
 	mux.HandleFunc("GET /oauth/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("GET /oauth/userinfo", s.userinfo)
