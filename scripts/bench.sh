@@ -13,5 +13,6 @@ go run ./scripts/bench/mcpbench -clerk-mcp "$out/clerk-mcp" -floor "$out/floor" 
 echo
 go run ./scripts/bench/storm
 echo
-go test -run '^$' -bench . -benchtime=2000x ./auth | grep -E '^Benchmark'
+go test -run '^$' -bench 'Token$' ./auth | grep -E '^Benchmark'
+go test -run '^$' -bench 'Refresh' -benchtime=2000x ./auth | grep -E '^Benchmark'
 go test -run '^$' -bench . ./tools/catalog | grep -E '^Benchmark'

@@ -4,14 +4,15 @@
 // against a fake Clerk on loopback. For N = 1, 4, 16 and 64 it reports the
 // refreshes Clerk saw per storm (the goal is 1), the latency of the callers'
 // Token() and their wait for the cross-process lock. N = 1 is the baseline
-// of the same run. Run it with scripts/bench.sh or
-// `go run ./scripts/bench/storm`.
+// of the same run. It exits 1 if a storm makes other than exactly one
+// refresh. Run it with scripts/bench.sh or `go run ./scripts/bench/storm`.
 package main
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -65,6 +66,7 @@ func main() {
 	fmt.Println("| processes | refreshes per storm | invalid_grant | Token() p50 | p99 | lock wait p50 | p99 | p50 / 1-process p50 |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	var base time.Duration
+	failed := false
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 {
@@ -89,12 +91,18 @@ func main() {
 			refreshes[fake.Counts().Refreshes-r0]++
 		}
 		after := fake.Counts()
+		if len(refreshes) != 1 || refreshes[1] != *rounds || after.InvalidGrants != before.InvalidGrants {
+			failed = true
+		}
 		p50 := quantile(lat, 0.5)
 		if base == 0 {
 			base = p50
 		}
 		fmt.Printf("| %d | %s | %d | %s | %s | %s | %s | %.1fx |\n", n, describe(refreshes), after.InvalidGrants-before.InvalidGrants,
 			ms(p50), ms(quantile(lat, 0.99)), ms(quantile(wait, 0.5)), ms(quantile(wait, 0.99)), float64(p50)/float64(base))
+	}
+	if failed {
+		fail(errors.New("a storm made other than exactly one refresh, or got invalid_grant"))
 	}
 }
 
