@@ -145,7 +145,7 @@ func TestSlowTokenEndpointIsRetryable(t *testing.T) {
 	e := newTestEnv(t)
 	old := e.seed(t, time.Now().Add(-time.Minute))
 	release := make(chan struct{})
-	e.fake.OnRefresh(func() { <-release })
+	e.fake.OnRefresh(func(*http.Request) { <-release })
 	defer close(release)
 	src := e.source(auth.SourceOptions{RefreshTimeout: 200 * time.Millisecond})
 	start := time.Now()

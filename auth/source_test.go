@@ -158,7 +158,7 @@ func TestInvalidGrantWithNewerStoredSessionDeletesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var newer *store.Session
-	e.fake.OnRefresh(func() {
+	e.fake.OnRefresh(func(*http.Request) {
 		// A writer that ignores the lock (an old clerk-mcp, a manual copy)
 		// replaces the session while our refresh is in flight.
 		if newer == nil {

@@ -239,6 +239,7 @@ func clockCheck(sess *store.Session) Check {
 		if skew < 0 {
 			skew, direction = -skew, "behind"
 		}
+		skew = skew.Round(time.Minute) // iat has whole seconds; minutes read better
 		return Check{Name: "clock_skew", Status: StatusWarn,
 			Message: fmt.Sprintf("The local clock is about %s %s Clerk's. Token lifetimes are counted on the local clock, so refresh still works.", skew, direction),
 			Remedy:  "Enable time synchronization (NTP); times shown to you may be off."}

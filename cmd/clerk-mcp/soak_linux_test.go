@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -123,29 +124,39 @@ func TestSoakWithChurn(t *testing.T) {
 	// The chaos hook runs inside the fake's refresh handler, where the
 	// refreshing process is the one holding the lock.
 	var armed atomic.Int32 // 0 none, 1 kill before rotation, 2 kill in the window
-	w.fake.OnRefresh(func() {
+	var killAfterRotation atomic.Int64
+	w.fake.OnRefresh(func(r *http.Request) {
 		switch armed.Swap(0) {
 		case 1:
 			if pid := lockHolder(t, lockPath); pid != 0 && kill(pid) {
 				beforeRotationKills.Add(1)
-				time.Sleep(100 * time.Millisecond) // let the fake see the client go away
+				// Clerk acts only on requests whose client is still there.
+				select {
+				case <-r.Context().Done():
+				case <-time.After(10 * time.Second):
+					t.Error("the fake never saw the killed refresher's connection close")
+				}
 			}
 		case 2:
-			pid := lockHolder(t, lockPath)
-			if pid == 0 {
-				return
+			if pid := lockHolder(t, lockPath); pid != 0 {
+				lossOpen.Store(true)
+				lossUntil.Store(time.Now().Add(time.Hour).UnixNano())
+				killAfterRotation.Store(int64(pid))
 			}
-			lossOpen.Store(true)
-			lossUntil.Store(time.Now().Add(time.Hour).UnixNano())
-			go func() {
-				time.Sleep(rotationDelay / 2) // after the rotation, before the answer
-				if kill(pid) {
-					windowKills.Add(1)
-				} else {
-					lossOpen.Store(false)
-					lossUntil.Store(time.Now().Add(2 * time.Second).UnixNano())
-				}
-			}()
+		}
+	})
+	// After Clerk rotated and before it answers: the kill loses the session.
+	w.fake.OnRotate(func() {
+		pid := int(killAfterRotation.Swap(0))
+		if pid == 0 {
+			return
+		}
+		if kill(pid) {
+			windowKills.Add(1)
+			time.Sleep(100 * time.Millisecond) // the answer then finds the client gone
+		} else {
+			lossOpen.Store(false)
+			lossUntil.Store(time.Now().Add(2 * time.Second).UnixNano())
 		}
 	})
 

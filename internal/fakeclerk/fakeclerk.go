@@ -101,7 +101,8 @@ type Server struct {
 	omitRefreshToken bool
 	omitJWTExp       bool
 	denyAuthorize    bool
-	refreshHook      func()
+	refreshHook      func(*http.Request)
+	rotateHook       func()
 
 	apps        []application
 	platformKey string
@@ -234,10 +235,19 @@ func (s *Server) SetRefreshDelay(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// OnRotate sets a function called in every successful refresh right after
+// the old refresh token was spent and before the answer is sent: the
+// window in which a client that dies loses the session.
+func (s *Server) OnRotate(hook func()) {
+	s.mu.Lock()
+	s.rotateHook = hook
+	s.mu.Unlock()
+}
+
 // OnRefresh sets a function called at the start of every refresh request,
 // before the token is checked. Tests use it to act in the middle of a
 // refresh.
-func (s *Server) OnRefresh(hook func()) {
+func (s *Server) OnRefresh(hook func(r *http.Request)) {
 	s.mu.Lock()
 	s.refreshHook = hook
 	s.mu.Unlock()
@@ -449,7 +459,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 	hook := s.refreshHook
 	s.mu.Unlock()
 	if hook != nil {
-		hook()
+		hook(r)
 	}
 	s.mu.Lock()
 	s.counts.RefreshAttempts++
@@ -482,7 +492,11 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 		entry.used = false
 	}
 	s.counts.Refreshes++
+	rotated := s.rotateHook
 	s.mu.Unlock()
+	if rotated != nil {
+		rotated()
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
