@@ -120,7 +120,9 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 			}
 			wait.stop()
 			return finishLogin(ctx, client, st, sess)
-		case "authorization_pending":
+		case "authorization_pending", errTransient:
+			// Keep polling: the user may be halfway through approving, and
+			// a blip at Clerk should not make them start over.
 		case "slow_down":
 			interval += 5 * time.Second // RFC 8628 §3.5
 		case "access_denied":
@@ -132,6 +134,10 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 		}
 	}
 }
+
+// errTransient is pollDevice's code for a poll that failed in a way worth
+// retrying: a network error, a 5xx or a 429.
+const errTransient = "transient"
 
 // pollDevice makes one device_code token request. It returns the session,
 // or the OAuth error code ("authorization_pending", "slow_down", ...), or
@@ -152,9 +158,15 @@ func (c *Client) pollDevice(ctx context.Context, deviceCode string) (sess *store
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if ctx.Err() == nil && isNetworkError(err) {
+			return nil, errTransient, nil
+		}
 		return nil, "", fmt.Errorf("poll the token endpoint: %w", sanitize(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return nil, errTransient, nil
+	}
 	var body struct {
 		AccessToken  string `json:"access_token"`
 		TokenType    string `json:"token_type"`

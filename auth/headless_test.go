@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,5 +171,35 @@ func TestDeviceLoginDeniedExpiredAndUnsupported(t *testing.T) {
 	}
 	if _, err := e.store.Load(context.Background()); err == nil {
 		t.Fatal("a failed device login stored a session")
+	}
+}
+
+// failFirstPolls answers the first n device_code polls with 503, as Clerk
+// might during a blip.
+type failFirstPolls struct {
+	n    atomic.Int32
+	next http.RoundTripper
+}
+
+func (f *failFirstPolls) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/oauth/token" && f.n.Add(-1) >= 0 {
+		return &http.Response{StatusCode: 503, Header: http.Header{"Content-Type": {"text/html"}},
+			Body: io.NopCloser(strings.NewReader("<h1>503</h1>")), Request: r}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+// A 503 while polling does not end a device login the user is completing.
+func TestDeviceLoginSurvivesTransientErrors(t *testing.T) {
+	e := newTestEnv(t)
+	rt := &failFirstPolls{next: http.DefaultTransport}
+	rt.n.Store(2)
+	e.client = auth.NewClient(e.cfg, &http.Client{Transport: rt, Timeout: 10 * time.Second})
+	_, out, err := deviceLogin(t, e, fakeclerk.DeviceOptions{Interval: 1}, func(code string) { e.fake.ApproveDevice(code) })
+	if err != nil {
+		t.Fatalf("device login with two 503 polls: %v\n%s", err, out)
+	}
+	if rt.n.Load() >= 0 {
+		t.Fatal("the 503s were never served")
 	}
 }
