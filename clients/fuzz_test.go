@@ -27,8 +27,7 @@ func FuzzJSONCEdit(f *testing.F) {
 		if err != nil {
 			return // not an object, or "servers" is not an object: refused
 		}
-		blanked, err := blank(out)
-		if err != nil {
+		if _, err := blank(out); err != nil {
 			t.Fatalf("edit made invalid JSONC: %v\n%q\n->\n%q", err, src, out)
 		}
 		raw, found, err := lookupMember(out, c.servers, ServerName)
@@ -38,9 +37,6 @@ func FuzzJSONCEdit(f *testing.F) {
 		var e stdioEntry
 		if json.Unmarshal(raw, &e) != nil || e.Command != "/bin/clerk-mcp" {
 			t.Fatalf("entry = %s", raw)
-		}
-		if !json.Valid(blanked) {
-			t.Fatal("blanked output is not JSON")
 		}
 		back, removed, err := removeMember(out, c.servers, ServerName)
 		if err != nil || !removed {

@@ -239,7 +239,7 @@ func setMember(src []byte, path []string, name string, value any) ([]byte, error
 		o = inner
 	}
 	if m, found := o.find(name); found {
-		encoded, err := encode(value, lineIndent(src, m.keyStart), unit)
+		encoded, err := json.MarshalIndent(value, lineIndent(src, m.keyStart), unit)
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +253,7 @@ func insertMember(src []byte, o object, name string, value any, unit string) ([]
 	keyJSON, _ := json.Marshal(name)
 	if len(o.members) == 0 {
 		outer := lineIndent(src, o.start)
-		encoded, err := encode(value, outer+unit, unit)
+		encoded, err := json.MarshalIndent(value, outer+unit, unit)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +268,7 @@ func insertMember(src []byte, o object, name string, value any, unit string) ([]
 	}
 	last := o.members[len(o.members)-1]
 	indent := lineIndent(src, last.keyStart)
-	encoded, err := encode(value, indent, unit)
+	encoded, err := json.MarshalIndent(value, indent, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -470,10 +470,4 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
-}
-
-// encode renders v as indented JSON whose continuation lines start at
-// prefix.
-func encode(v any, prefix, unit string) ([]byte, error) {
-	return json.MarshalIndent(v, prefix, unit)
 }

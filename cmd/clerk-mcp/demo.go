@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -38,7 +39,7 @@ func (c *cli) sandbox(ctx context.Context, args []string) int {
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
-	if host, _, _ := splitHostPort(*addr); host != "127.0.0.1" && host != "localhost" && host != "::1" {
+	if host, _, _ := net.SplitHostPort(*addr); host != "127.0.0.1" && host != "localhost" && host != "::1" {
 		fmt.Fprintf(c.stderr, "clerk-mcp sandbox: --addr must be a loopback address, got %q\n", *addr)
 		return exitUsage
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -120,6 +119,20 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (int, bool) {
 	return 0, true
 }
 
+// parseEnv parses args and loads the environment, for commands that need
+// the session machinery; on failure it returns the exit code, reporting a
+// configuration error as the envelope when asJSON.
+func (c *cli) parseEnv(fs *flag.FlagSet, args []string, asJSON *bool) (*env, int, bool) {
+	if code, ok := c.parse(fs, args); !ok {
+		return nil, code, false
+	}
+	e, err := c.env()
+	if err != nil {
+		return nil, c.fail(*asJSON, configError(err)), false
+	}
+	return e, 0, true
+}
+
 // env loads the configuration and the session machinery.
 type env struct {
 	cfg    auth.Config
@@ -173,11 +186,6 @@ func (c *cli) fail(asJSON bool, err error) int {
 // keeps running.
 func (c *cli) printJSONLine(v any) {
 	json.NewEncoder(c.stdout).Encode(v)
-}
-
-// splitHostPort is net.SplitHostPort with the host unbracketed.
-func splitHostPort(addr string) (host, port string, err error) {
-	return net.SplitHostPort(addr)
 }
 
 func (c *cli) printJSON(v any) {

@@ -57,12 +57,9 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 func (c *cli) doctor(ctx context.Context, args []string) int {
 	fs := c.flags("doctor")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := c.parse(fs, args); !ok {
+	e, code, ok := c.parseEnv(fs, args, asJSON)
+	if !ok {
 		return code
-	}
-	e, err := c.env()
-	if err != nil {
-		return c.fail(*asJSON, configError(err))
 	}
 	report := tools.Doctor(ctx, e.deps())
 	if *asJSON {

@@ -27,12 +27,9 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	device := fs.Bool("device", false, "log in with a code shown here and entered in any browser (OAuth device flow), where the server offers it")
 	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
-	if code, ok := c.parse(fs, args); !ok {
+	e, code, ok := c.parseEnv(fs, args, asJSON)
+	if !ok {
 		return code
-	}
-	e, err := c.env()
-	if err != nil {
-		return c.fail(*asJSON, configError(err))
 	}
 	opts := auth.LoginOptions{NoBrowser: *noBrowser, Timeout: *timeout, Out: c.stderr, Live: isTerminal(c.stderr)}
 	if *noBrowser {
@@ -79,12 +76,9 @@ func loginError(err error) error {
 func (c *cli) logout(ctx context.Context, args []string) int {
 	fs := c.flags("logout")
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
-	if code, ok := c.parse(fs, args); !ok {
+	e, code, ok := c.parseEnv(fs, args, asJSON)
+	if !ok {
 		return code
-	}
-	e, err := c.env()
-	if err != nil {
-		return c.fail(*asJSON, configError(err))
 	}
 	res, err := auth.Logout(ctx, e.client, e.source.Store())
 	if err != nil {
@@ -139,12 +133,9 @@ type whoamiResult struct {
 func (c *cli) whoami(ctx context.Context, args []string) int {
 	fs := c.flags("whoami")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := c.parse(fs, args); !ok {
+	e, code, ok := c.parseEnv(fs, args, asJSON)
+	if !ok {
 		return code
-	}
-	e, err := c.env()
-	if err != nil {
-		return c.fail(*asJSON, configError(err))
 	}
 	info, err := e.source.UserInfo(ctx)
 	if err != nil {
@@ -170,12 +161,9 @@ func (c *cli) whoami(ctx context.Context, args []string) int {
 func (c *cli) refresh(ctx context.Context, args []string) int {
 	fs := c.flags("refresh")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := c.parse(fs, args); !ok {
+	e, code, ok := c.parseEnv(fs, args, asJSON)
+	if !ok {
 		return code
-	}
-	e, err := c.env()
-	if err != nil {
-		return c.fail(*asJSON, configError(err))
 	}
 	sess, err := e.source.Session(ctx)
 	if err != nil {
