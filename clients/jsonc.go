@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -197,13 +198,25 @@ func objectAt(b []byte, at int) (object, bool) {
 	}
 }
 
-func (o object) find(key string) (member, bool) {
+// lookup finds the member key of o. A key given twice is an error: JSON
+// parsers disagree on which one counts (most take the last, this scanner
+// would edit the first), so neither is touched.
+func (o object) lookup(src []byte, key string) (member, bool, error) {
+	var found []member
 	for _, m := range o.members {
 		if m.key == key {
-			return m, true
+			found = append(found, m)
 		}
 	}
-	return member{}, false
+	switch len(found) {
+	case 0:
+		return member{}, false, nil
+	case 1:
+		return found[0], true, nil
+	}
+	first, _ := position(src, found[0].keyStart)
+	second, _ := position(src, found[1].keyStart)
+	return member{}, false, fmt.Errorf("%q is given %d times in the same object (lines %d and %d), so which one the client uses is ambiguous; keep one", key, len(found), first, second)
 }
 
 // setMember sets the member name of the object reached through path (keys
@@ -223,7 +236,10 @@ func setMember(src []byte, path []string, name string, value any) ([]byte, error
 		return nil, errors.New("the top level is not a JSON object")
 	}
 	for depth, key := range path {
-		m, found := o.find(key)
+		m, found, err := o.lookup(src, key)
+		if err != nil {
+			return nil, err
+		}
 		if !found {
 			// Build the missing rest of the path around the value.
 			var nested any = value
@@ -238,7 +254,11 @@ func setMember(src []byte, path []string, name string, value any) ([]byte, error
 		}
 		o = inner
 	}
-	if m, found := o.find(name); found {
+	m, found, err := o.lookup(src, name)
+	if err != nil {
+		return nil, err
+	}
+	if found {
 		encoded, err := json.MarshalIndent(value, lineIndent(src, m.keyStart), unit)
 		if err != nil {
 			return nil, err
@@ -246,6 +266,82 @@ func setMember(src []byte, path []string, name string, value any) ([]byte, error
 		return splice(src, m.valStart, m.valEnd, encoded), nil
 	}
 	return insertMember(src, o, name, value, unit)
+}
+
+// mergeMember updates the entry name of the object reached through path
+// as install owns it, and only that: its "command" becomes command, and
+// its "args" start with lead (inserted in front when they do not). Every
+// other byte of the entry (more args, env, comments) stays where it is.
+func mergeMember(src []byte, path []string, name, command string, lead []string) ([]byte, error) {
+	blanked, o, found, err := objectAtPath(src, path)
+	if err != nil {
+		return nil, err
+	}
+	var m member
+	if found {
+		m, found, err = o.lookup(src, name)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("no %q entry to update", name)
+	}
+	entry, ok := objectAt(blanked, m.valStart)
+	if !ok {
+		return nil, fmt.Errorf("%q is not an object", name)
+	}
+	cmd, found, err := entry.lookup(src, "command")
+	if err != nil {
+		return nil, fmt.Errorf("in %q: %w", name, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%q has no command", name)
+	}
+	args, hasArgs, err := entry.lookup(src, "args")
+	if err != nil {
+		return nil, fmt.Errorf("in %q: %w", name, err)
+	}
+	type edit struct {
+		from, to int
+		text     string
+	}
+	edits := []edit{{cmd.valStart, cmd.valEnd, jsonString(command)}}
+	switch {
+	case !hasArgs:
+		edits = append(edits, edit{cmd.valEnd, cmd.valEnd, `, "args": [` + jsonList(lead) + "]"})
+	case blanked[args.valStart] != '[':
+		return nil, fmt.Errorf(`"args" of %q is not a list`, name)
+	default:
+		var current []any
+		if err := json.Unmarshal(blanked[args.valStart:args.valEnd], &current); err != nil {
+			return nil, fmt.Errorf(`"args" of %q: %w`, name, err)
+		}
+		if hasLead(current, lead) {
+			break
+		}
+		// Insert before the first element, on a line of its own when the
+		// list keeps its elements on lines of their own.
+		first := args.valStart + 1
+		for first < len(blanked) && isSpace(blanked[first]) {
+			first++
+		}
+		text := jsonList(lead)
+		switch {
+		case blanked[first] == ']':
+		case bytes.IndexByte(src[args.valStart:first], '\n') >= 0:
+			text += ",\n" + lineIndent(src, first)
+		default:
+			text += ", "
+		}
+		edits = append(edits, edit{first, first, text})
+	}
+	out := src
+	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
+	for _, e := range edits {
+		out = splice(out, e.from, e.to, []byte(e.text))
+	}
+	return out, nil
 }
 
 // insertMember adds "name": value as the last member of o.
@@ -278,7 +374,11 @@ func insertMember(src []byte, o object, name string, value any, unit string) ([]
 		// The last member ends its line (maybe with a comment): our member
 		// goes on lines of its own after it, and the comment stays put. A
 		// file that uses trailing commas gets one after ours too.
-		text := "\n" + indent + member
+		eol := "\n"
+		if lineEnd < len(src) && src[lineEnd] == '\r' {
+			eol = "\r\n" // a file that mixes line ends: follow this line's
+		}
+		text := eol + indent + member
 		if trailing {
 			return splice(src, lineEnd, lineEnd, []byte(text+",")), nil
 		}
@@ -289,6 +389,40 @@ func insertMember(src []byte, o object, name string, value any, unit string) ([]
 		return splice(src, lineEnd, lineEnd, []byte(" "+member+",")), nil
 	}
 	return splice(src, last.valEnd, last.valEnd, []byte(", "+member)), nil
+}
+
+// hasLead reports whether args start with the strings of lead.
+func hasLead(args []any, lead []string) bool {
+	if len(args) < len(lead) {
+		return false
+	}
+	for i, want := range lead {
+		if s, ok := args[i].(string); !ok || s != want {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// jsonString encodes s as a JSON string, leaving <, > and & as they are:
+// paths are read by people too.
+func jsonString(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// jsonList is the elements of a JSON list of strs, without the brackets.
+func jsonList(strs []string) string {
+	var quoted []string
+	for _, s := range strs {
+		quoted = append(quoted, jsonString(s))
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // afterValue looks at what follows a member's value on its line: whether a
@@ -311,11 +445,15 @@ func afterValue(src []byte, valEnd int) (comma bool, lineEnd int, rest bool) {
 	for {
 		skipSpace()
 		switch {
-		case i >= len(src) || src[i] == '\n' || src[i] == '\r':
+		case i >= len(src) || src[i] == '\n' || bytes.HasPrefix(src[i:], []byte("\r\n")):
 			return comma, i, false
 		case bytes.HasPrefix(src[i:], []byte("//")):
-			for i < len(src) && src[i] != '\n' && src[i] != '\r' {
+			// As in blank, a line comment runs to the LF.
+			for i < len(src) && src[i] != '\n' {
 				i++
+			}
+			if src[i-1] == '\r' {
+				i--
 			}
 		case bytes.HasPrefix(src[i:], []byte("/*")):
 			end := bytes.Index(src[i+2:], []byte("*/"))
@@ -329,12 +467,47 @@ func afterValue(src []byte, valEnd int) (comma bool, lineEnd int, rest bool) {
 	}
 }
 
-// removeMember deletes the member name of the object reached through path.
-// It reports whether there was one.
+// removeMember deletes the member name of the object reached through path,
+// and then the objects on path that this leaves empty (with nothing in
+// them, not even a comment), so that an install and an uninstall give back
+// the file they started from, `{}` included. It reports whether there was
+// a member to delete.
 func removeMember(src []byte, path []string, name string) ([]byte, bool, error) {
+	out, found, err := removeOne(src, path, name)
+	if err != nil || !found {
+		return src, false, err
+	}
+	for len(path) > 0 {
+		_, o, found, err := objectAtPath(out, path)
+		if err != nil || !found || len(o.members) > 0 || len(bytes.TrimSpace(out[o.start+1:o.end-1])) > 0 {
+			return out, true, err
+		}
+		parent, key := path[:len(path)-1], path[len(path)-1]
+		if out, _, err = removeOne(out, parent, key); err != nil {
+			return nil, false, err
+		}
+		path = parent
+	}
+	// The top-level object lost its last member: when only whitespace is
+	// left between its braces, it becomes `{}` again.
+	blanked, err := blank(out)
+	if err != nil {
+		return nil, false, err
+	}
+	if root, ok := objectAt(blanked, 0); ok && len(bytes.TrimSpace(out[root.start+1:root.end-1])) == 0 {
+		out = splice(out, root.start+1, root.end-1, nil)
+	}
+	return out, true, nil
+}
+
+// removeOne deletes the member name of the object reached through path.
+func removeOne(src []byte, path []string, name string) ([]byte, bool, error) {
 	blanked, o, found, err := objectAtPath(src, path)
 	if err != nil || !found {
 		return src, false, err
+	}
+	if _, _, err := o.lookup(src, name); err != nil {
+		return nil, false, err
 	}
 	for k, m := range o.members {
 		if m.key != name {
@@ -362,15 +535,19 @@ func removeMember(src []byte, path []string, name string) ([]byte, bool, error) 
 			}
 			return out, true, nil
 		}
-		// Inline: cut from the end of the previous member (or the opening
-		// brace) through this value, plus the comma after it when first.
+		// Inline: cut what insertMember adds, ", M" after the previous
+		// member, or " M," after its comma when commas trail; the first
+		// member goes from the opening brace, with its comma.
 		from := o.start + 1
 		if k > 0 {
 			from = o.members[k-1].valEnd
 		}
 		to := m.valEnd
-		if k == 0 && comma {
+		if comma {
 			to = bytes.IndexByte(src[m.valEnd:], ',') + m.valEnd + 1
+			if k > 0 {
+				from += bytes.IndexByte(blanked[from:m.keyStart], ',') + 1
+			}
 		}
 		return splice(src, from, to, nil), true, nil
 	}
@@ -384,16 +561,25 @@ func lookupMember(src []byte, path []string, name string) (json.RawMessage, bool
 	if err != nil || !found {
 		return nil, false, err
 	}
-	m, found := o.find(name)
-	if !found {
-		return nil, false, nil
+	m, found, err := o.lookup(src, name)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	// Inside the entry too, a key given twice would make install read one
+	// command and the client run the other.
+	if entry, ok := objectAt(blanked, m.valStart); ok {
+		for _, k := range entry.members {
+			if _, _, err := entry.lookup(src, k.key); err != nil {
+				return nil, false, fmt.Errorf("in %q: %w", name, err)
+			}
+		}
 	}
 	return json.RawMessage(blanked[m.valStart:m.valEnd]), true, nil
 }
 
 // objectAtPath parses src and finds the object reached through path. An
 // empty file has no objects; a file whose top level is not an object is an
-// error.
+// error, and so is a key on path given twice.
 func objectAtPath(src []byte, path []string) (blanked []byte, o object, found bool, err error) {
 	if len(bytes.TrimSpace(src)) == 0 {
 		return nil, object{}, false, nil
@@ -406,9 +592,9 @@ func objectAtPath(src []byte, path []string) (blanked []byte, o object, found bo
 		return nil, object{}, false, errors.New("the top level is not a JSON object")
 	}
 	for _, key := range path {
-		m, found := o.find(key)
-		if !found {
-			return blanked, object{}, false, nil
+		m, found, err := o.lookup(src, key)
+		if err != nil || !found {
+			return blanked, object{}, false, err
 		}
 		if o, ok = objectAt(blanked, m.valStart); !ok {
 			return blanked, object{}, false, nil

@@ -20,6 +20,7 @@ type installFlags struct {
 	client *string
 	asJSON *bool
 	noCLI  *bool
+	force  *bool
 }
 
 func (c *cli) installFlagSet(name string) (*flag.FlagSet, installFlags) {
@@ -28,6 +29,7 @@ func (c *cli) installFlagSet(name string) (*flag.FlagSet, installFlags) {
 		client: fs.String("client", "", "one of: "+strings.Join(clients.Names(), ", ")),
 		asJSON: fs.Bool("json", false, "print the result as JSON"),
 		noCLI:  fs.Bool("no-cli", false, "edit the config file even when the client's own registration command is on PATH"),
+		force:  fs.Bool("force", false, "replace (or remove) an entry named \"clerk\" that runs another program"),
 	}
 }
 
@@ -48,17 +50,26 @@ func (c *cli) install(ctx context.Context, args []string) int {
 		if bin, err = selfPath(); err != nil && !*print {
 			return c.fail(*f.asJSON, installError(err.Error(), "Build or install clerk-mcp (`go install ./cmd/clerk-mcp`), then run `clerk-mcp install` from that binary, or pass --command PATH."))
 		}
+	} else {
+		var err error
+		if bin, err = absCommand(bin); err != nil {
+			return c.fail(*f.asJSON, installError(err.Error(), "Pass the absolute path of the clerk-mcp binary, for example --command \"$(command -v clerk-mcp)\"."))
+		}
 	}
 	serveArgs := []string{"serve"}
 	if *print {
+		snippet, err := client.Snippet(bin, serveArgs)
+		if err != nil {
+			return c.fail(*f.asJSON, installError(fmt.Sprintf("cannot write the entry for %s: %v.", bin, err), "Pass --command with a path that is valid UTF-8."))
+		}
 		if *f.asJSON {
-			c.printJSON(map[string]string{"client": client.Name, "path": client.Path(c.clientEnv()), "snippet": client.Snippet(bin, serveArgs)})
+			c.printJSON(map[string]string{"client": client.Name, "path": client.Path(c.clientEnv()), "snippet": snippet})
 			return exitOK
 		}
-		fmt.Fprintf(c.stdout, "# %s: add to %s\n%s", client.Title, client.Path(c.clientEnv()), client.Snippet(bin, serveArgs))
+		fmt.Fprintf(c.stdout, "# %s: add to %s\n%s", client.Title, client.Path(c.clientEnv()), snippet)
 		return exitOK
 	}
-	res, err := client.Install(ctx, clients.Options{Env: c.clientEnv(), Command: bin, Args: serveArgs, NoCLI: *f.noCLI})
+	res, err := client.Install(ctx, clients.Options{Env: c.clientEnv(), Command: bin, Args: serveArgs, NoCLI: *f.noCLI, Force: *f.force})
 	if err != nil {
 		return c.fail(*f.asJSON, clientConfigError(err))
 	}
@@ -70,7 +81,7 @@ func (c *cli) install(ctx context.Context, args []string) int {
 	case clients.Unchanged:
 		fmt.Fprintf(c.stdout, "clerk-mcp is already installed in %s (%s); nothing changed.\n", res.Title, res.Path)
 	default:
-		fmt.Fprintf(c.stdout, "%s clerk-mcp in %s as %q, running %s serve.\n", capitalize(string(res.Action)), res.Title, clients.ServerName, bin)
+		fmt.Fprintf(c.stdout, "%s clerk-mcp in %s as %q, running %s.\n", capitalize(string(res.Action)), res.Title, clients.ServerName, strings.Join(append([]string{bin}, res.Args...), " "))
 		c.describeWrite(res)
 		fmt.Fprintf(c.stdout, "Restart %s (or reload its MCP servers) to use it. Log in once with `clerk-mcp login` if you have not.\n", res.Title)
 	}
@@ -86,7 +97,7 @@ func (c *cli) uninstall(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
-	res, err := client.Uninstall(ctx, clients.Options{Env: c.clientEnv(), NoCLI: *f.noCLI})
+	res, err := client.Uninstall(ctx, clients.Options{Env: c.clientEnv(), NoCLI: *f.noCLI, Force: *f.force})
 	if err != nil {
 		return c.fail(*f.asJSON, clientConfigError(err))
 	}
@@ -156,12 +167,39 @@ func selfPath() (string, error) {
 	return exe, nil
 }
 
+// absCommand makes a --command path absolute: the client starts servers
+// from a directory of its own, where a relative path means something else
+// or nothing. A relative path that names no file here is refused rather
+// than guessed at (a bare "clerk-mcp" is more likely meant for PATH).
+func absCommand(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return path, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot make --command %q absolute: %w", path, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
+		return "", fmt.Errorf("--command %q is a relative path, and %s is not a program", path, abs)
+	}
+	return abs, nil
+}
+
 func installError(msg, remedy string) error {
 	return &tools.Error{Reason: auth.ReasonInvalidInput, Message: msg, Remedy: remedy}
 }
 
 // clientConfigError turns a clients error into the envelope's terms.
 func clientConfigError(err error) error {
+	var fe *clients.ForeignEntryError
+	if errors.As(err, &fe) {
+		verb := "replace"
+		if fe.Remove {
+			verb = "remove"
+		}
+		return installError(err.Error()+".",
+			fmt.Sprintf("Rerun with --force to %s that entry (the file is backed up first), or rename it in %s to keep both.", verb, fe.Path))
+	}
 	var me *clients.MalformedError
 	if errors.As(err, &me) {
 		return installError(fmt.Sprintf("%s is not valid (%v); it was not changed.", me.Path, me.Err),

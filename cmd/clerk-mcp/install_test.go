@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/pelletier/go-toml/v2"
 )
 
 func (w *world) home() string {
@@ -120,5 +121,142 @@ func TestInstallUsesClaudeCLI(t *testing.T) {
 	}
 	if !strings.Contains(out, "claude mcp") {
 		t.Fatalf("output does not say the CLI was used: %s", out)
+	}
+}
+
+// Reinstalling over an entry the user set up read-only keeps it
+// read-only: their args, env and other keys survive, and the output shows
+// the args the client will run.
+func TestInstallKeepsReadOnly(t *testing.T) {
+	w := newWorld(t)
+	path := filepath.Join(w.home(), ".cursor", "mcp.json")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	original := "{\n  \"mcpServers\": {\n    \"clerk\": {\n      \"command\": \"/old/clerk-mcp\",\n      \"args\": [\"serve\", \"--read-only\", \"--log-file\", \"/tmp/clerk.log\"],\n      \"env\": {\"CLERK_PROFILE\": \"work\"}\n    }\n  }\n}\n"
+	os.WriteFile(path, []byte(original), 0o644)
+	out, errOut, code := w.run(t, nil, "install", "--client", "cursor")
+	if code != 0 || !strings.Contains(out, "serve --read-only --log-file /tmp/clerk.log") {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	if want := strings.Replace(original, "/old/clerk-mcp", binary, 1); string(data) != want {
+		t.Fatalf("config:\n%s\nwant:\n%s", data, want)
+	}
+}
+
+// A "clerk" entry that runs another program is not replaced without
+// --force; with it, it is, and the old one is in the backup.
+func TestInstallForeignEntryNeedsForce(t *testing.T) {
+	w := newWorld(t)
+	path := filepath.Join(w.home(), ".codex", "config.toml")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	original := "[mcp_servers.clerk]\ncommand = \"npx\"\nargs = [\"-y\", \"@clerk/mcp-server\"]\n"
+	os.WriteFile(path, []byte(original), 0o644)
+	for _, cmd := range []string{"install", "uninstall"} {
+		out, errOut, code := w.run(t, nil, cmd, "--client", "codex", "--no-cli")
+		if code != 1 || !strings.Contains(errOut, "--force") || !strings.Contains(errOut, `"npx"`) {
+			t.Fatalf("%s over npx: exit %d\n%s%s", cmd, code, out, errOut)
+		}
+		if data, _ := os.ReadFile(path); string(data) != original {
+			t.Fatalf("%s changed the file:\n%s", cmd, data)
+		}
+	}
+	out, errOut, code := w.run(t, nil, "install", "--client", "codex", "--no-cli", "--force")
+	if code != 0 {
+		t.Fatalf("install --force: exit %d\n%s%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), binary) || strings.Contains(string(data), "npx") {
+		t.Fatalf("not replaced:\n%s", data)
+	}
+	if data, _ := os.ReadFile(path + ".bak"); string(data) != original {
+		t.Fatal("the replaced entry is not in the backup")
+	}
+}
+
+// A relative --command is written as an absolute path (the editor starts
+// the server elsewhere); one that names no file is refused.
+func TestInstallRelativeCommand(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+	os.WriteFile(filepath.Join(dir, "bin", "clerk-mcp"), []byte("#!/bin/sh\n"), 0o755)
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env, cmd.Dir = w.env, dir
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		return string(out), 0
+	}
+	if out, code := run("install", "--client", "cursor", "--command", "bin/clerk-mcp"); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, out)
+	}
+	data, _ := os.ReadFile(filepath.Join(w.home(), ".cursor", "mcp.json"))
+	if !strings.Contains(string(data), `"`+filepath.Join(dir, "bin", "clerk-mcp")+`"`) {
+		t.Fatalf("command not made absolute:\n%s", data)
+	}
+	if out, code := run("install", "--client", "windsurf", "--command", "clerk-mcp"); code != 1 || !strings.Contains(out, "relative") {
+		t.Fatalf("install with a bare name: exit %d\n%s", code, out)
+	}
+	if out, code := run("install", "--client", "windsurf", "--print", "--command", "nope/clerk-mcp"); code != 1 {
+		t.Fatalf("--print with a relative path: exit %d\n%s", code, out)
+	}
+}
+
+// --print gives valid TOML for any path: a control character is escaped
+// as TOML escapes it, and a path that is not UTF-8 is refused.
+func TestInstallPrintIsValidTOML(t *testing.T) {
+	w := newWorld(t)
+	odd := "/opt/a\x1bb\a\v\x7f/clerk-mcp"
+	out, errOut, code := w.run(t, nil, "install", "--client", "codex", "--print", "--command", odd)
+	if code != 0 {
+		t.Fatalf("--print: exit %d\n%s%s", code, out, errOut)
+	}
+	var cfg struct {
+		MCPServers map[string]struct{ Command string } `toml:"mcp_servers"`
+	}
+	if err := toml.Unmarshal([]byte(out), &cfg); err != nil || cfg.MCPServers["clerk"].Command != odd {
+		t.Fatalf("--print is not valid TOML for %q: %v\n%s", odd, err, out)
+	}
+	if out, _, code := w.run(t, nil, "install", "--client", "codex", "--print", "--command", "/opt/\xff/clerk-mcp"); code != 1 {
+		t.Fatalf("--print with a non-UTF-8 path: exit %d\n%s", code, out)
+	}
+}
+
+// A config the user made read-only is refused, not overwritten (the tests
+// often run as root, who could write it).
+func TestInstallRefusesReadOnlyConfig(t *testing.T) {
+	w := newWorld(t)
+	path := filepath.Join(w.home(), ".gemini", "settings.json")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, []byte("{\"theme\": \"dark\"}\n"), 0o444)
+	out, errOut, code := w.run(t, nil, "install", "--client", "gemini", "--no-cli")
+	if code != 1 || !strings.Contains(errOut, "read-only") {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "{\"theme\": \"dark\"}\n" {
+		t.Fatalf("file changed:\n%s", data)
+	}
+}
+
+// Install then uninstall of a CRLF file with a BOM gives back its bytes.
+func TestInstallUninstallKeepCRLFAndBOM(t *testing.T) {
+	w := newWorld(t)
+	path := filepath.Join(w.home(), ".codeium", "windsurf", "mcp_config.json")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	original := "\xef\xbb\xbf{\r\n  \"mcpServers\": {\r\n    \"github\": {\"command\": \"gh\"}\r\n  }\r\n}\r\n"
+	os.WriteFile(path, []byte(original), 0o644)
+	if out, errOut, code := w.run(t, nil, "install", "--client", "windsurf"); code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Count(string(data), "\n") != strings.Count(string(data), "\r\n") {
+		t.Fatalf("LF lines in a CRLF file:\n%q", data)
+	}
+	if out, errOut, code := w.run(t, nil, "uninstall", "--client", "windsurf"); code != 0 {
+		t.Fatalf("uninstall: exit %d\n%s%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(path); string(data) != original {
+		t.Fatalf("round trip:\n%q\n->\n%q", original, data)
 	}
 }
