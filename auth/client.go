@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
@@ -32,18 +34,18 @@ type Client struct {
 }
 
 // NewClient returns a client for cfg. A nil httpClient means one with
-// DefaultHTTPTimeout.
+// DefaultHTTPTimeout. The client uses a copy of httpClient that never
+// follows redirects (NoRedirectClient): every call it makes carries a
+// token, and no caller should have to remember that.
 func NewClient(cfg Config, httpClient *http.Client) *Client {
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
-	}
-	return &Client{cfg: cfg, http: httpClient, now: time.Now}
+	return &Client{cfg: cfg, http: NoRedirectClient(httpClient), now: time.Now}
 }
 
 // Config returns the configuration the client was built with.
 func (c *Client) Config() Config { return c.cfg }
 
-// HTTPClient returns the HTTP client used for all calls to Clerk.
+// HTTPClient returns the HTTP client used for all calls to Clerk. It does
+// not follow redirects.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
 func (c *Client) oauthContext(ctx context.Context) context.Context {
@@ -86,6 +88,12 @@ func (c *Client) session(tok *oauth2.Token, previousRefresh string) *store.Sessi
 	if s.RefreshToken == "" {
 		// No rotation: the old refresh token stays valid (RFC 6749 §6).
 		s.RefreshToken = previousRefresh
+	}
+	if previousRefresh == "" {
+		// A login, not a refresh: a new identity for what belongs to this
+		// login alone (secret keys resolved with it). Refreshes carry it
+		// over (Source.lockedRefresh).
+		s.LoginID = rand.Text()
 	}
 	if !s.Expiry.After(now) {
 		// No expires_in, or a nonsensical one (zero or negative) that would
@@ -152,6 +160,20 @@ func (e *tokenEndpointError) Error() string {
 	return fmt.Sprintf("token endpoint answered %d", e.Status)
 }
 
+// maxCode bounds how much of an OAuth error code goes into a message. Real
+// codes are a few words of ASCII; a server could send a megabyte.
+const maxCode = 64
+
+// displayCode makes an OAuth error code from the network fit for a
+// message: one clean line, short.
+func displayCode(code string) string {
+	code = safetext.Clean(code)
+	if len(code) > maxCode {
+		code = strings.ToValidUTF8(code[:maxCode], "") + "..."
+	}
+	return code
+}
+
 func describeTokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -159,9 +181,12 @@ func describeTokenError(err error) error {
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		return &tokenEndpointError{Status: status, Code: re.ErrorCode}
+		return &tokenEndpointError{Status: status, Code: displayCode(re.ErrorCode)}
 	}
-	return err
+	if rerr, ok := asRedirect(err); ok {
+		return fmt.Errorf("token endpoint %w", rerr)
+	}
+	return cleanError(err)
 }
 
 // errInvalidGrant marks a refresh refused because the refresh token is
@@ -172,11 +197,24 @@ var errInvalidGrant = errors.New("invalid_grant")
 // 6: invalid_grant and other 4xx are session_expired, everything else is a
 // retryable refresh_failed.
 func classifyRefreshError(ctx context.Context, err error) *AuthError {
+	if rerr, ok := asRedirect(err); ok {
+		// Not Clerk refusing the grant: a captive portal, a proxy or a
+		// base URL that is not Clerk's. The refresh token went nowhere
+		// else and is still good, so the session is kept and the call can
+		// be retried once the network is right.
+		return &AuthError{
+			Reason:    ReasonRefreshFailed,
+			Message:   fmt.Sprintf("Clerk's token endpoint redirected the session refresh (%d) to %s; clerk-mcp does not follow it, so the refresh token was sent nowhere else.", rerr.Status, rerr.Location),
+			Remedy:    "Retry later; the session is kept. A redirect usually means a captive portal or proxy on this network, or a CLERK_OAUTH_BASE_URL that is not Clerk's OAuth server; run `clerk-mcp doctor`.",
+			Retryable: true,
+			Err:       ErrRedirect,
+		}
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		te := &tokenEndpointError{Status: re.Response.StatusCode, Code: re.ErrorCode}
+		te := &tokenEndpointError{Status: re.Response.StatusCode, Code: displayCode(re.ErrorCode)}
 		switch {
-		case te.Code == "invalid_grant":
+		case re.ErrorCode == "invalid_grant":
 			return errSessionExpired(" or was revoked", fmt.Errorf("%w: %v", errInvalidGrant, te))
 		case te.Status == http.StatusTooManyRequests || te.Status >= 500:
 			return errRefreshFailed("Clerk could not refresh the session right now.", te)
@@ -186,10 +224,10 @@ func classifyRefreshError(ctx context.Context, err error) *AuthError {
 		return errRefreshFailed("Clerk gave an unexpected answer to a session refresh.", te)
 	}
 	if ctx.Err() != nil || isNetworkError(err) {
-		return errRefreshFailed("Could not reach Clerk to refresh the session.", sanitize(err))
+		return errRefreshFailed("Could not reach Clerk to refresh the session.", cleanError(err))
 	}
 	// Malformed answers (not JSON, no access_token): keep the session.
-	return errRefreshFailed("Clerk gave an unreadable answer to a session refresh.", sanitize(err))
+	return errRefreshFailed("Clerk gave an unreadable answer to a session refresh.", cleanError(err))
 }
 
 func isNetworkError(err error) bool {
@@ -200,14 +238,58 @@ func isNetworkError(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// sanitize keeps an error's message but cuts anything after a newline,
-// where x/oauth2 appends response bodies.
-func sanitize(err error) error {
+// maxErrorLine bounds an error message built from a network answer.
+const maxErrorLine = 300
+
+// cleanError returns err with a message fit for a terminal or a log line:
+// only its first line, where x/oauth2 and others put the description
+// before appending response bodies, stripped of control characters and cut
+// short. errors.Is and errors.As still see err.
+func cleanError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*cleanedError); ok {
+		return err
+	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	return errors.New(msg)
+	msg = safetext.Clean(msg)
+	if len(msg) > maxErrorLine {
+		msg = strings.ToValidUTF8(msg[:maxErrorLine], "") + "..."
+	}
+	return &cleanedError{msg: msg, err: err}
 }
 
-// UserInfo is the subset of /oauth/userinfo clerk-mcp shows.
+// cleanedError shows a display-safe message while keeping the original
+// error in the chain.
+type cleanedError struct {
+	msg string
+	err error
+}
+
+func (e *cleanedError) Error() string { return e.msg }
+func (e *cleanedError) Unwrap() error { return e.err }
+
+// asRedirect finds the redirect NoRedirectClient refused, if that is why
+// err happened.
+func asRedirect(err error) (*RedirectError, bool) {
+	var re *RedirectError
+	ok := errors.As(err, &re)
+	return re, ok
+}
+
+// requestError describes a failed call to endpoint op for a message. A
+// refused redirect is named as such, without the *url.Error around it,
+// which would repeat the whole redirect target.
+func requestError(op string, err error) error {
+	if re, ok := asRedirect(err); ok {
+		return fmt.Errorf("%s: %w", op, re)
+	}
+	return fmt.Errorf("%s: %w", op, cleanError(err))
+}
+
+// UserInfo is the subset of /oauth/userinfo clerk-mcp shows. Its fields
+// are cleaned of control characters (safetext.Clean).
 type UserInfo struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email"`
@@ -244,7 +326,7 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (*UserInfo, e
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("userinfo: %w", err)
+		return nil, requestError("userinfo", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOAuthResponse))
@@ -270,8 +352,13 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (*UserInfo, e
 		u.UserID = raw.Sub
 	}
 	if u.Name == "" {
-		u.Name = strings.TrimSpace(raw.Given + " " + raw.Family)
+		u.Name = raw.Given + " " + raw.Family
 	}
+	// These go to terminals and tool results as they are: clean them once,
+	// here, rather than trust every caller to.
+	u.UserID = safetext.Clean(u.UserID)
+	u.Email = safetext.Clean(u.Email)
+	u.Name = strings.TrimSpace(safetext.Clean(u.Name))
 	return u, nil
 }
 
@@ -286,7 +373,7 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("revoke token: %w", err)
+		return requestError("revoke token", err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxOAuthResponse))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"golang.org/x/oauth2"
 )
@@ -37,7 +38,7 @@ func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch OAuth metadata: %w", sanitize(err))
+		return nil, requestError("fetch OAuth metadata", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -48,6 +49,19 @@ func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 		return nil, fmt.Errorf("fetch OAuth metadata: %w", err)
 	}
 	return &m, nil
+}
+
+// maxURL bounds how much of a server-supplied address is shown.
+const maxURL = 2048
+
+// displayURL makes an address from the network fit to print: no control
+// characters, bounded length.
+func displayURL(u string) string {
+	u = safetext.Clean(u)
+	if len(u) > maxURL {
+		u = strings.ToValidUTF8(u[:maxURL], "") + "..."
+	}
+	return u
 }
 
 // deviceEndpoint returns the device authorization endpoint, if the server
@@ -64,7 +78,7 @@ func (c *Client) deviceEndpoint(ctx context.Context) (string, error) {
 	base, _ := url.Parse(c.cfg.BaseURL)
 	dev, err := url.Parse(m.DeviceAuthorizationEndpoint)
 	if err != nil || dev.Scheme != base.Scheme || dev.Host != base.Host {
-		return "", fmt.Errorf("the device endpoint %q is not on %s; refusing it", m.DeviceAuthorizationEndpoint, c.cfg.BaseURL)
+		return "", fmt.Errorf("the device endpoint %q is not on %s; refusing it", displayURL(m.DeviceAuthorizationEndpoint), c.cfg.BaseURL)
 	}
 	return m.DeviceAuthorizationEndpoint, nil
 }
@@ -88,9 +102,12 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 	if err != nil {
 		return nil, fmt.Errorf("login --device: %w", describeTokenError(err))
 	}
-	fmt.Fprintf(opts.Out, "To log in to Clerk, open\n\n  %s\n\nand enter the code\n\n  %s\n\n", da.VerificationURI, da.UserCode)
+	// The code and addresses are the server's words, shown on the user's
+	// terminal: clean them.
+	fmt.Fprintf(opts.Out, "To log in to Clerk, open\n\n  %s\n\nand enter the code\n\n  %s\n\n",
+		displayURL(da.VerificationURI), safetext.Clean(da.UserCode))
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(opts.Out, "or open this address, which has the code filled in:\n\n  %s\n\n", da.VerificationURIComplete)
+		fmt.Fprintf(opts.Out, "or open this address, which has the code filled in:\n\n  %s\n\n", displayURL(da.VerificationURIComplete))
 	}
 	deadline, _ := ctx.Deadline()
 	if !da.Expiry.IsZero() && da.Expiry.Before(deadline) {
@@ -130,7 +147,7 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 		case "expired_token":
 			return nil, errors.New("login --device: the code expired before it was approved; run `clerk-mcp login --device` again")
 		default:
-			return nil, fmt.Errorf("login --device: Clerk answered %s", code)
+			return nil, fmt.Errorf("login --device: Clerk answered %s", displayCode(code))
 		}
 	}
 }
@@ -158,10 +175,12 @@ func (c *Client) pollDevice(ctx context.Context, deviceCode string) (sess *store
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() == nil && isNetworkError(err) {
+		if _, redirected := asRedirect(err); !redirected && ctx.Err() == nil && isNetworkError(err) {
 			return nil, errTransient, nil
 		}
-		return nil, "", fmt.Errorf("poll the token endpoint: %w", sanitize(err))
+		// A redirect ends the login at once rather than polling it
+		// silently until the timeout.
+		return nil, "", requestError("poll the token endpoint", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {

@@ -98,10 +98,21 @@ func AsAuthError(err error) *AuthError {
 			Err:       err,
 		}
 	}
+	if re, ok := asRedirect(err); ok {
+		// Retryable: a captive portal redirects everything until the user
+		// signs in to it.
+		return &AuthError{
+			Reason:    ReasonNetworkError,
+			Message:   fmt.Sprintf("Clerk's answer redirected (%d) to %s; clerk-mcp does not follow redirects with credentials, so nothing was sent there.", re.Status, re.Location),
+			Remedy:    "Check for a captive portal or proxy on this network and the configured Clerk URLs, then retry.",
+			Retryable: true,
+			Err:       err,
+		}
+	}
 	if isNetworkError(err) {
 		return &AuthError{
 			Reason:    ReasonNetworkError,
-			Message:   "Could not reach Clerk: " + sanitize(err).Error(),
+			Message:   "Could not reach Clerk: " + cleanError(err).Error(),
 			Remedy:    "Check the network connection and CLERK_OAUTH_BASE_URL, then retry.",
 			Retryable: true,
 			Err:       err,
@@ -109,7 +120,7 @@ func AsAuthError(err error) *AuthError {
 	}
 	return &AuthError{
 		Reason:  ReasonAPIError,
-		Message: sanitize(err).Error(),
+		Message: cleanError(err).Error(),
 		Remedy:  "Run `clerk-mcp doctor` to diagnose.",
 		Err:     err,
 	}

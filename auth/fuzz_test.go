@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 )
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -18,8 +19,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // FuzzTokenResponse feeds arbitrary token endpoint answers to a refresh.
 // Whatever Clerk says, the result is a usable session or an AuthError with
-// a refresh reason; the error never carries the body; the expiry is never
-// in the past (that would refresh on every call).
+// a refresh reason; the error never carries the body or a control
+// character; the expiry is never in the past (that would refresh on every
+// call).
 func FuzzTokenResponse(f *testing.F) {
 	f.Add(200, "application/json", []byte(`{"access_token":"at","token_type":"Bearer","expires_in":3600,"refresh_token":"rt2"}`))
 	f.Add(200, "application/json", []byte(`{"access_token":"at","expires_in":-30}`))
@@ -47,6 +49,12 @@ func FuzzTokenResponse(f *testing.F) {
 			}
 			if msg := err.Error(); strings.Contains(msg, "\n") || len(msg) > 400 {
 				t.Fatalf("error carries the body: %q", msg)
+			}
+			// Error codes are the server's words: none of its control
+			// characters may reach a terminal (testdata holds the
+			// `{"error":"invalid_cli\nt"}` crasher).
+			if msg := err.Error(); safetext.Clean(msg) != msg {
+				t.Fatalf("error carries control characters: %q", msg)
 			}
 			return
 		}

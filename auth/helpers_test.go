@@ -8,6 +8,7 @@ import (
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/spectest"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -22,6 +23,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	fake := fakeclerk.New(t)
+	spectest.Attach(t, fake)
 	cfg := auth.Config{
 		BaseURL:        fake.URL,
 		ClientID:       fakeclerk.ClientID,

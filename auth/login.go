@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,8 +14,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"golang.org/x/oauth2"
 )
@@ -92,12 +95,21 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 	authURL := client.cfg.oauth2Config(redirectURL).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 
 	results := make(chan callbackResult, 2) // the callback and a paste may both answer
+	var forged atomic.Int64                 // callbacks refused for a wrong state
 	srv := &http.Server{
-		Handler:           callbackHandler(state, results),
+		Handler:           callbackHandler(state, results, &forged),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Let the page that ended the login reach the browser before the
+		// server goes away; then close whatever is left.
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 
 	fmt.Fprintf(opts.Out, "Open this URL in your browser to log in to Clerk:\n\n  %s\n\n", authURL)
 	open := opts.Open
@@ -124,7 +136,11 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 		wait.stop()
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("login timed out after %s waiting for the browser; run `clerk-mcp login` again (with --no-browser to open the URL yourself)", opts.Timeout)
+			var ignored string
+			if n := forged.Load(); n > 0 {
+				ignored = fmt.Sprintf(" (%d callback(s) for another login attempt were ignored: a stale tab, or another program on this machine)", n)
+			}
+			return nil, fmt.Errorf("login timed out after %s waiting for the browser%s; run `clerk-mcp login` again (with --no-browser to open the URL yourself)", opts.Timeout, ignored)
 		}
 		return nil, fmt.Errorf("login cancelled: %w", ctx.Err())
 	}
@@ -175,7 +191,11 @@ func replaceSession(ctx context.Context, st SessionStore, sess *store.Session) (
 	return previous, nil
 }
 
-func callbackHandler(state string, results chan<- callbackResult) http.Handler {
+// callbackHandler serves the loopback callback. Only a request carrying
+// this login's state ends the login. Any program on this machine can reach
+// the port, and a stale tab can replay an old redirect, so a wrong state is
+// answered 400, counted in forged, and the wait goes on for the browser.
+func callbackHandler(state string, results chan<- callbackResult, forged *atomic.Int64) http.Handler {
 	var sent bool
 	send := func(r callbackResult) {
 		if !sent {
@@ -185,12 +205,22 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
-		res, status, page := checkCallback(r.URL.Query(), state)
+		q := r.URL.Query()
+		if !stateMatches(q, state) {
+			forged.Add(1)
+			callbackPage(w, http.StatusBadRequest, "Login failed",
+				"This response does not belong to the login in progress. If you are logging in, use the newest browser tab.")
+			return
+		}
+		res, status, page := checkCallback(q, state)
 		title := "Login failed"
 		if res.err == nil {
 			title = "Logged in"
 		}
 		callbackPage(w, status, title, page)
+		// The page goes out before the result: once Login has it, it
+		// shuts the server down.
+		http.NewResponseController(w).Flush()
 		send(res)
 	})
 	// The server serves one request at a time for the state check above.
@@ -200,23 +230,48 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 // checkCallback validates the query the authorization server redirected
 // with, whether it arrived at the loopback server or was pasted. It returns
 // the result and the page to show in the browser.
+//
+// Callers check the state first (stateMatches) and ignore a mismatch: only
+// the holder of the state may end the login.
 func checkCallback(q url.Values, state string) (res callbackResult, status int, page string) {
 	switch {
-	case q.Get("state") != state:
+	case !stateMatches(q, state):
 		return callbackResult{err: errors.New("login: the browser callback carried the wrong state (a stale tab or a forged request); run `clerk-mcp login` again")},
 			http.StatusBadRequest, "The response did not match this login attempt. Run clerk-mcp login again."
 	case q.Get("error") != "":
-		msg := q.Get("error")
-		if d := q.Get("error_description"); d != "" {
+		// error and error_description are whatever the redirect carried:
+		// one clean line each before they reach a terminal.
+		code := displayCode(q.Get("error"))
+		msg := code
+		if d := displayDescription(q.Get("error_description")); d != "" {
 			msg += ": " + d
 		}
 		return callbackResult{err: fmt.Errorf("login: Clerk did not authorize clerk-mcp (%s); run `clerk-mcp login` again to retry", msg)},
-			http.StatusForbidden, "Clerk said: " + q.Get("error") + ". You can close this window."
+			http.StatusForbidden, "Clerk said: " + code + ". You can close this window."
 	case q.Get("code") == "":
 		return callbackResult{err: errors.New("login: the browser callback carried no authorization code; run `clerk-mcp login` again")},
 			http.StatusBadRequest, "No authorization code was received."
 	}
 	return callbackResult{code: q.Get("code")}, http.StatusOK, "clerk-mcp is now logged in to Clerk. You can close this window."
+}
+
+// stateMatches reports whether q carries this login's state, in constant
+// time: the state is the only secret a local process would have to guess.
+func stateMatches(q url.Values, state string) bool {
+	return subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) == 1
+}
+
+// maxDescription bounds how much of an error_description is shown.
+const maxDescription = 200
+
+// displayDescription makes an OAuth error_description fit for a message:
+// one clean line, bounded.
+func displayDescription(d string) string {
+	d = strings.TrimSpace(safetext.Clean(d))
+	if len(d) > maxDescription {
+		d = strings.ToValidUTF8(d[:maxDescription], "") + "..."
+	}
+	return d
 }
 
 // readPastedCallback reads lines from in until one is the redirected
@@ -234,6 +289,12 @@ func readPastedCallback(ctx context.Context, in io.Reader, out io.Writer, redire
 		u, err := url.Parse(line)
 		if err != nil || u.Path != want.Path || (u.Host != "" && u.Host != want.Host) || u.Query().Get("state") == "" {
 			fmt.Fprintf(out, "\nThat is not the address of the page the browser ended on (it starts with %s?code=...). Paste it again.\n", redirectURL)
+			continue
+		}
+		if !stateMatches(u.Query(), state) {
+			// An address from an earlier attempt: say so and keep
+			// reading, as the loopback callback does.
+			fmt.Fprintf(out, "\nThat address belongs to another login attempt. Paste the address from the tab this login opened.\n")
 			continue
 		}
 		res, _, _ := checkCallback(u.Query(), state)

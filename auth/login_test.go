@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func runBrowser(authorizeURL string) int {
 	case "wrong-state":
 		u, _ := url.Parse(authorizeURL)
 		q := u.Query()
-		q.Set("state", "forged")
+		q.Set("state", "forged-state-of-another-login")
 		u.RawQuery = q.Encode()
 		authorizeURL = u.String()
 	}
@@ -90,17 +91,111 @@ func TestLoginEndToEnd(t *testing.T) {
 	}
 }
 
+// A callback with the wrong state never ends the login or redeems a code:
+// the login keeps waiting for the right one, then times out saying why.
 func TestLoginRejectsWrongState(t *testing.T) {
 	e := newTestEnv(t)
-	_, _, err := login(t, e, "wrong-state", 20*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "state") {
-		t.Fatalf("err = %v, want a state mismatch", err)
+	_, _, err := login(t, e, "wrong-state", 2*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "1 callback(s) for another login attempt were ignored") {
+		t.Fatalf("err = %v, want a timeout that mentions the ignored callback", err)
 	}
 	if e.fake.Counts().CodeExchanges != 0 {
 		t.Fatal("a code was exchanged despite the wrong state")
 	}
 	if _, err := e.store.Load(context.Background()); err != store.ErrNotFound {
 		t.Fatalf("a session was stored: %v", err)
+	}
+}
+
+// Any local process can reach the callback port. Forged callbacks (a
+// stolen-looking code, an access_denied) with the wrong state are answered
+// 400 and ignored; the real callback that follows still logs in.
+func TestLoginSurvivesForgedCallback(t *testing.T) {
+	e := newTestEnv(t)
+	var out syncbuf.Buffer
+	type result struct {
+		res *auth.LoginResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := auth.Login(context.Background(), e.client, e.store,
+			auth.LoginOptions{NoBrowser: true, Timeout: 20 * time.Second, Out: &out})
+		done <- result{res, err}
+	}()
+	waitFor(t, "the authorize URL", func() bool { return authorizeURL.MatchString(out.String()) })
+	callback := regexp.MustCompile(`redirect_uri=([^&\s]+)`).FindStringSubmatch(out.String())
+	cb, _ := url.QueryUnescape(callback[1])
+	for _, q := range []string{
+		"code=stolen&state=wrong",
+		"error=access_denied&error_description=denied&state=wrong",
+		"error=access_denied",
+		"code=stolen",
+	} {
+		resp, err := http.Get(cb + "?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("forged callback %q answered %d, want 400", q, resp.StatusCode)
+		}
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("a forged callback ended the login: %v", r.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// The real browser: follow Clerk's redirect into the callback.
+	resp, err := http.Get(authorizeURL.FindString(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("login after forged callbacks: %v\n%s", r.err, out.String())
+	}
+	if c := e.fake.Counts(); c.CodeExchanges != 1 || c.PKCEFailures != 0 {
+		t.Fatalf("code exchanges %d, PKCE failures %d; want only the real code redeemed", c.CodeExchanges, c.PKCEFailures)
+	}
+	if s := e.stored(t); s.AccessToken != r.res.Session.AccessToken {
+		t.Fatal("the real login's session was not stored")
+	}
+}
+
+// error and error_description come from the redirect, that is from
+// whoever crafted it: the login error is one line without control
+// characters.
+func TestLoginCallbackErrorIsClean(t *testing.T) {
+	e := newTestEnv(t)
+	var out syncbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := auth.Login(context.Background(), e.client, e.store,
+			auth.LoginOptions{NoBrowser: true, Timeout: 20 * time.Second, Out: &out})
+		done <- err
+	}()
+	waitFor(t, "the authorize URL", func() bool { return authorizeURL.MatchString(out.String()) })
+	au, _ := url.Parse(authorizeURL.FindString(out.String()))
+	q := url.Values{
+		"state":             {au.Query().Get("state")},
+		"error":             {"access_denied\x1b]0;owned\x07"},
+		"error_description": {"The user said no.\r\n\x1b[31mclerk-mcp: session deleted, run rm -rf ~\x1b[0m\u202e"},
+	}
+	resp, err := http.Get(au.Query().Get("redirect_uri") + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	err = <-done
+	if err == nil {
+		t.Fatal("login succeeded on access_denied")
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\x1b\x07\r\n\u202e") || !strings.Contains(msg, "access_denied]0;owned") ||
+		!strings.Contains(msg, "The user said no. [31mclerk-mcp") {
+		t.Fatalf("login error is not one clean line: %q", msg)
 	}
 }
 
@@ -169,7 +264,7 @@ func TestFakeVerifiesPKCE(t *testing.T) {
 	e := newTestEnv(t)
 	redirect := "http://127.0.0.1:1/callback"
 	q := url.Values{"client_id": {fakeclerk.ClientID}, "response_type": {"code"}, "redirect_uri": {redirect},
-		"state": {"s"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+		"state": {"state-0123456789"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(e.cfg.BaseURL + "/oauth/authorize?" + q.Encode())
 	if err != nil {

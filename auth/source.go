@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +29,9 @@ type Token struct {
 	AccessToken string
 	TokenType   string
 	Expiry      time.Time // zero when unknown
+	// LoginID identifies the login the token comes from: it survives
+	// refreshes and changes with every login, logout or account change.
+	LoginID string
 }
 
 // SessionStore is what Source needs from the session store.
@@ -72,6 +77,11 @@ type Source struct {
 	group   singleflight.Group
 	current atomic.Pointer[cached]
 	saveMu  sync.Mutex // serializes retries of a failed persist
+	// flights is held for reading by every caller of a shared refresh,
+	// from before the flight starts until it ends (the new session is
+	// persisted or the refresh failed), so that WaitRefreshes can wait for
+	// them all.
+	flights sync.RWMutex
 }
 
 // cached is an immutable view of the session in use, plus when it was last
@@ -178,6 +188,9 @@ func (s *Source) Refresh(ctx context.Context, stale string) (Token, error) {
 
 func (s *Source) refresh(ctx context.Context, stale, why string) (Token, error) {
 	for attempt := 0; ; attempt++ {
+		// Held by each caller, before the flight can start and until it
+		// ends, for WaitRefreshes.
+		s.flights.RLock()
 		ch := s.group.DoChan("refresh", func() (any, error) {
 			// Detached: a caller that gives up must not abandon a rotation
 			// half-way and lose the new refresh token.
@@ -188,7 +201,14 @@ func (s *Source) refresh(ctx context.Context, stale, why string) (Token, error) 
 		var res singleflight.Result
 		select {
 		case res = <-ch:
+			s.flights.RUnlock()
 		case <-ctx.Done():
+			// The flight goes on without us; WaitRefreshes must still
+			// see it until it ends.
+			go func() {
+				<-ch
+				s.flights.RUnlock()
+			}()
 			return Token{}, ctx.Err()
 		}
 		if res.Err != nil {
@@ -248,6 +268,9 @@ func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, e
 		s.log.Debug("refresh: failed", "why", why, "lock_wait", lockWait, "duration", time.Since(t0), "error", err)
 		return s.refreshFailed(ctx, sess, err)
 	}
+	// Still the same login: what belongs to it (resolved secret keys)
+	// stays valid across the refresh.
+	fresh.LoginID = loginID(sess)
 	t1 := time.Now()
 	saveErr := s.store.Save(ctx, fresh)
 	persist := time.Since(t1)
@@ -367,6 +390,39 @@ func (s *Source) PendingWrite() error {
 	return nil
 }
 
+// WaitRefreshes waits until every shared refresh that started before it
+// was called has ended: the new session is persisted (or the refresh
+// failed). A process calls it before exiting, so that a shutdown never
+// falls between Clerk's answer, which spends the old refresh token, and
+// the write of the new one. Each refresh is bounded by RefreshTimeout.
+// Refreshes that start meanwhile wait for WaitRefreshes to see the others
+// end, then go on. It returns ctx's error if ctx ends first.
+func (s *Source) WaitRefreshes(ctx context.Context) error {
+	idle := make(chan struct{})
+	go func() {
+		// Lock waits for every reader, that is every refresh in flight.
+		s.flights.Lock()
+		s.flights.Unlock()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for session refreshes: %w", ctx.Err())
+	}
+}
+
+// Credentials returns the access and refresh tokens of the session in use,
+// from memory, so that callers can keep them out of what they show. Both
+// are empty until a token has been handed out.
+func (s *Source) Credentials() (accessToken, refreshToken string) {
+	if c := s.current.Load(); c != nil {
+		return c.session.AccessToken, c.session.RefreshToken
+	}
+	return "", ""
+}
+
 // use publishes sess as the session in use.
 func (s *Source) use(sess *store.Session, version store.Version, unsaved error, replaced string) *cached {
 	c := &cached{
@@ -375,6 +431,7 @@ func (s *Source) use(sess *store.Session, version store.Version, unsaved error, 
 			AccessToken: sess.AccessToken,
 			TokenType:   sess.TokenType,
 			Expiry:      sess.Expiry,
+			LoginID:     loginID(sess),
 		},
 		refreshAt: refreshAt(sess),
 		version:   version,
@@ -384,6 +441,21 @@ func (s *Source) use(sess *store.Session, version store.Version, unsaved error, 
 	c.checked.Store(s.since())
 	s.current.Store(c)
 	return c
+}
+
+// loginID is sess's login identity. A session stored before logins had ids
+// gets one derived from its refresh token (else its access token), which
+// its first refresh then keeps: never shared with another login.
+func loginID(sess *store.Session) string {
+	if sess.LoginID != "" {
+		return sess.LoginID
+	}
+	tok := sess.RefreshToken
+	if tok == "" {
+		tok = sess.AccessToken
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return "legacy-" + hex.EncodeToString(sum[:8])
 }
 
 // refreshAt is when a session should be refreshed: a leeway before expiry of

@@ -153,3 +153,9 @@ func writeFileAtomic(path string, data []byte, durable bool) error {
 	}
 	return nil
 }
+
+// isSymlink reports whether path itself is a symbolic link.
+func isSymlink(path string) bool {
+	info, err := os.Lstat(path)
+	return err == nil && info.Mode()&fs.ModeSymlink != 0
+}

@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// noFollow makes an open fail when the path's last element is a symlink.
+const noFollow = syscall.O_NOFOLLOW
+
 // openNoFollow opens path for reading and fails if its last element is a
 // symlink, closing the window between the Lstat check and the open.
 func openNoFollow(path string) (*os.File, error) {

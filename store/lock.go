@@ -46,7 +46,13 @@ func (s *Store) lock(ctx context.Context, wait time.Duration, since *Version) (u
 	if err := os.MkdirAll(filepath.Dir(s.lockPath), 0o700); err != nil {
 		return nil, false, fmt.Errorf("create config directory: %w", err)
 	}
-	fl := flock.New(s.lockPath, flock.SetPermissions(0o600))
+	if isSymlink(s.lockPath) {
+		return nil, false, fmt.Errorf("lock %s: is a symbolic link; refusing to follow it (remove it)", s.lockPath)
+	}
+	// A symlink planted at the lock path would make us create or open a
+	// file of the planter's choosing; O_NOFOLLOW closes the race after the
+	// check above.
+	fl := flock.New(s.lockPath, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow))
 	deadline := time.Now().Add(wait)
 	poll := firstPoll
 	for {

@@ -26,6 +26,11 @@ type Session struct {
 	ObtainedAt time.Time `json:"obtained_at,omitzero"`
 	Issuer     string    `json:"issuer"`
 	ClientID   string    `json:"client_id"`
+	// LoginID is a random id given to the session by the login that
+	// created it and kept by every refresh: it tells "the same login,
+	// refreshed" from "a new login" without comparing tokens, which rotate.
+	// Sessions stored before it existed have none.
+	LoginID string `json:"login_id,omitempty"`
 	// SavedAt is stamped by the store on every save. When two backends both
 	// hold a session, the newer one wins.
 	SavedAt time.Time `json:"saved_at,omitzero"`

@@ -33,7 +33,9 @@ func (st *stamp) touch() {
 }
 
 func (st *stamp) version() Version {
-	info, err := os.Stat(st.path)
+	// Lstat: the marker is replaced by rename, never written through, so a
+	// symlink planted in its place is not followed here either.
+	info, err := os.Lstat(st.path)
 	if err != nil {
 		return Version{}
 	}

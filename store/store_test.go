@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -264,5 +266,50 @@ func TestLockIsExclusiveAndBounded(t *testing.T) {
 	unlock2()
 	if !fileExists(a.LockPath()) {
 		t.Fatal("no lock file in the config directory")
+	}
+}
+
+// A symlink planted at the lock or marker path must not make clerk-mcp
+// create, open or replace a file of the planter's choosing.
+func TestLockAndMarkerRefuseSymlinks(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("creating symlinks needs privileges on Windows")
+	}
+	dir := t.TempDir()
+	outside := t.TempDir()
+	s, err := store.Open(store.Options{Dir: dir, Issuer: "i", ClientID: "c", Mode: store.ModeFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(outside, "planted-lock")
+	if err := os.Symlink(planted, s.LockPath()); err != nil {
+		t.Fatal(err)
+	}
+	if unlock, err := s.Lock(context.Background(), 100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		if unlock != nil {
+			unlock()
+		}
+		t.Fatalf("Lock through a planted symlink: %v, want a refusal naming the symlink", err)
+	}
+	if _, err := os.Lstat(planted); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Lock created the symlink's target: %v", err)
+	}
+
+	// The marker: saving replaces whatever is at its path by rename and
+	// never writes through it.
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
+	stampPath := strings.TrimSuffix(matches[0], ".lock") + ".stamp"
+	if err := os.Symlink(victim, stampPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(context.Background(), &store.Session{AccessToken: "at", Issuer: "i", ClientID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "keep me" {
+		t.Fatalf("the marker was written through a symlink: victim now %q", got)
 	}
 }

@@ -84,17 +84,27 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	disabled := s.device.Disabled
 	s.mu.Unlock()
+	// Clerk's metadata (WellKnown.OAuth2AuthorizationServerMetadata in
+	// the Frontend API spec), whose schema admits no other member.
 	m := map[string]any{
-		"issuer":                           s.URL,
-		"authorization_endpoint":           s.URL + "/oauth/authorize",
-		"token_endpoint":                   s.URL + "/oauth/token",
-		"userinfo_endpoint":                s.URL + "/oauth/userinfo",
-		"revocation_endpoint":              s.URL + "/oauth/token/revoke",
-		"response_types_supported":         []string{"code"},
-		"grant_types_supported":            []string{"authorization_code", "refresh_token"},
-		"code_challenge_methods_supported": []string{"S256"},
+		"issuer":                                s.URL,
+		"authorization_endpoint":                s.URL + "/oauth/authorize",
+		"token_endpoint":                        s.URL + "/oauth/token",
+		"revocation_endpoint":                   s.URL + "/oauth/token/revoke",
+		"jwks_uri":                              s.URL + "/.well-known/jwks.json",
+		"response_types_supported":              []string{"code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "public_metadata", "private_metadata"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"claims_supported":                      []string{"sub", "email", "email_verified", "name", "given_name", "family_name"},
+		"code_challenge_methods_supported":      []string{"S256"},
 	}
 	if !disabled {
+		// Clerk offers no device grant; this is the RFC 8628 issuer the
+		// fake plays for `login --device`, off Clerk's spec on purpose.
+		markFault(r)
 		m["device_authorization_endpoint"] = s.URL + "/oauth/device_authorization"
 		m["grant_types_supported"] = []string{"authorization_code", "refresh_token", DeviceGrantType}
 	}

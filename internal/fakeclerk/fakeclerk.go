@@ -8,6 +8,7 @@
 package fakeclerk
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,8 +20,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -106,7 +109,9 @@ type Server struct {
 
 	apps        []application
 	platformKey string
+	backendKeys map[string]int // bearer credential -> Backend API requests
 	mux         *http.ServeMux
+	handler     atomic.Pointer[http.Handler] // mux, or mux behind Use's wrapper
 
 	device      DeviceOptions
 	devices     map[string]*deviceAuth
@@ -114,8 +119,38 @@ type Server struct {
 }
 
 // Handle adds an endpoint to the fake, for tests that need Clerk to answer
-// in a particular way (slowly, with a huge body, with broken JSON).
-func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+// in a particular way (slowly, with a huge body, with broken JSON). Its
+// answers are marked as deliberate faults (see WithFaultMarker).
+func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		markFault(r)
+		h(w, r)
+	})
+}
+
+// Use wraps the fake's whole handler with mw, for instance a checker of
+// its traffic against Clerk's specs. It may be called while the fake
+// serves; later requests go through mw.
+func (s *Server) Use(mw func(http.Handler) http.Handler) {
+	h := mw(s.mux)
+	s.handler.Store(&h)
+}
+
+type faultMarkerKey struct{}
+
+// WithFaultMarker returns a context carrying mark, which the fake calls
+// when it answers the request against Clerk's published API on purpose:
+// an injected fault, an omitted field, a handler a test installed with
+// Handle. A spec checker passes it with each request to skip those answers.
+func WithFaultMarker(ctx context.Context, mark func()) context.Context {
+	return context.WithValue(ctx, faultMarkerKey{}, mark)
+}
+
+func markFault(r *http.Request) {
+	if mark, ok := r.Context().Value(faultMarkerKey{}).(func()); ok {
+		mark()
+	}
+}
 
 type application struct {
 	ID        string
@@ -124,9 +159,10 @@ type application struct {
 }
 
 type instance struct {
-	ID          string
-	Environment string
-	SecretKey   string
+	ID             string
+	Environment    string // "development" or "production"
+	PublishableKey string
+	SecretKey      string
 }
 
 // New starts a fake Clerk on 127.0.0.1. It is closed when the test ends.
@@ -156,18 +192,21 @@ func NewUnstarted() *Server {
 	key := make([]byte, 32)
 	rand.Read(key)
 	s := &Server{
-		signingKey: key,
-		codes:      map[string]*authCode{},
-		refresh:    map[string]*refreshEntry{},
-		access:     map[string]*accessEntry{},
-		devices:    map[string]*deviceAuth{},
-		accessTTL:  time.Hour,
+		signingKey:  key,
+		codes:       map[string]*authCode{},
+		refresh:     map[string]*refreshEntry{},
+		access:      map[string]*accessEntry{},
+		devices:     map[string]*deviceAuth{},
+		backendKeys: map[string]int{},
+		accessTTL:   time.Hour,
 		apps: []application{{
 			ID:   "app_fake1",
 			Name: "Fake App",
 			Instances: []instance{
-				{ID: "ins_dev1", Environment: "development", SecretKey: "sk_test_" + randomToken(16)},
-				{ID: "ins_prod1", Environment: "production", SecretKey: "sk_live_" + randomToken(16)},
+				{ID: "ins_dev1", Environment: "development", SecretKey: "sk_test_" + randomToken(16),
+					PublishableKey: "pk_test_" + base64.StdEncoding.EncodeToString([]byte("fake-app-1.clerk.accounts.dev$"))},
+				{ID: "ins_prod1", Environment: "production", SecretKey: "sk_live_" + randomToken(16),
+					PublishableKey: "pk_live_" + base64.StdEncoding.EncodeToString([]byte("clerk.fake-app.example$"))},
 			},
 		}},
 		platformKey: "ak_test_" + randomToken(12),
@@ -184,7 +223,11 @@ func NewUnstarted() *Server {
 	mux.HandleFunc("GET /v1/platform/applications", s.listApplications)
 	mux.HandleFunc("GET /v1/platform/applications/{id}", s.getApplication)
 	mux.HandleFunc("GET /v1/users", s.listUsers)
-	s.Server = httptest.NewUnstartedServer(mux)
+	var h http.Handler = mux
+	s.handler.Store(&h)
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*s.handler.Load()).ServeHTTP(w, r)
+	}))
 	return s
 }
 
@@ -301,12 +344,39 @@ func (s *Server) PlatformAPIKey() string { return s.platformKey }
 // SecretKey returns the sk_ key of the fake application's instance in env
 // ("development" or "production").
 func (s *Server) SecretKey(env string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, in := range s.apps[0].Instances {
 		if in.Environment == env {
 			return in.SecretKey
 		}
 	}
 	return ""
+}
+
+// RotateSecretKey gives the fake application's instance in env a new sk_
+// key and returns it. The Backend API refuses the old one from now on, as
+// Clerk does after a key is rolled in the dashboard.
+func (s *Server) RotateSecretKey(env string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, in := range s.apps[0].Instances {
+		if in.Environment == env {
+			prefix, _, _ := strings.Cut(strings.TrimPrefix(in.SecretKey, "sk_"), "_")
+			key := "sk_" + prefix + "_" + randomToken(16)
+			s.apps[0].Instances[i].SecretKey = key
+			return key
+		}
+	}
+	return ""
+}
+
+// BackendRequestsWith returns how many Backend API requests carried key as
+// their bearer credential, accepted or not.
+func (s *Server) BackendRequestsWith(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.backendKeys[key]
 }
 
 // ApplicationID returns the id of the fake application.
@@ -451,7 +521,16 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.counts.CodeExchanges++
+	s.markOmissions(r)
 	writeJSON(w, http.StatusOK, s.issueLocked(c.grant, true))
+}
+
+// markOmissions marks a token answer that leaves out fields on purpose
+// (SetTokenResponse). Called with s.mu held.
+func (s *Server) markOmissions(r *http.Request) {
+	if s.omitExpiresIn || s.omitRefreshToken || s.omitJWTExp {
+		markFault(r)
+	}
 }
 
 func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
@@ -473,6 +552,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 		f := s.refreshFaults[0]
 		s.refreshFaults = s.refreshFaults[1:]
 		s.mu.Unlock()
+		markFault(r)
 		writeFault(w, f)
 		return
 	}
@@ -486,6 +566,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 	}
 	entry.used = true
 	delay := s.refreshDelay
+	s.markOmissions(r)
 	resp := s.issueLocked(entry.grant, !s.omitRefreshToken)
 	if s.omitRefreshToken {
 		// Without rotation the old refresh token stays valid.
@@ -545,11 +626,12 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.bearerUser(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_token")
+		clerkError(w, http.StatusUnauthorized, "authentication_invalid", "The access token is invalid or expired")
 		return
 	}
 	given, family, _ := strings.Cut(u.Name, " ")
 	writeJSON(w, http.StatusOK, map[string]any{
+		"object": "oauth_user_info", "instance_id": "ins_dev1",
 		"sub": u.ID, "user_id": u.ID, "email": u.Email, "email_verified": true,
 		"name": u.Name, "given_name": given, "family_name": family,
 	})
@@ -573,14 +655,38 @@ func (s *Server) platformAuth(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// applicationJSON is one application as the Platform API answers it
+// (PlatformApplicationResponse in Clerk's Platform API spec).
+type applicationJSON struct {
+	ApplicationID string         `json:"application_id"`
+	Name          string         `json:"name"`
+	Instances     []instanceJSON `json:"instances"`
+}
+
+// instanceJSON is one instance of an application as the Platform API
+// answers it (PlatformApplicationInstance): the secret key only when the
+// request asked for include_secret_keys.
+type instanceJSON struct {
+	InstanceID      string `json:"instance_id"`
+	EnvironmentType string `json:"environment_type"`
+	PublishableKey  string `json:"publishable_key,omitempty"`
+	SecretKey       string `json:"secret_key,omitempty"`
+}
+
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if !s.platformAuth(w, r) {
 		return
 	}
-	out := []map[string]any{}
-	for _, a := range s.apps {
-		out = append(out, s.appJSON(a, false))
+	secrets, ok := includeSecretKeys(w, r)
+	if !ok {
+		return
 	}
+	s.mu.Lock()
+	out := []applicationJSON{}
+	for _, a := range s.apps {
+		out = append(out, a.json(secrets))
+	}
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -588,46 +694,104 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	if !s.platformAuth(w, r) {
 		return
 	}
+	secrets, ok := includeSecretKeys(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
 	for _, a := range s.apps {
 		if a.ID == r.PathValue("id") {
-			writeJSON(w, http.StatusOK, s.appJSON(a, r.URL.Query().Get("include_secret_keys") == "true"))
+			out := a.json(secrets)
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 	}
+	s.mu.Unlock()
 	clerkError(w, http.StatusNotFound, "resource_not_found", "Application not found")
 }
 
-func (s *Server) appJSON(a application, secrets bool) map[string]any {
-	var instances []map[string]any
-	for _, in := range a.Instances {
-		m := map[string]any{"instance_id": in.ID, "environment_type": in.Environment}
-		if secrets {
-			m["secret_keys"] = []map[string]any{{"object": "secret_key", "secret": in.SecretKey}}
-		}
-		instances = append(instances, m)
+// includeSecretKeys reads the boolean include_secret_keys query parameter,
+// answering 400 when it is not a boolean.
+func includeSecretKeys(w http.ResponseWriter, r *http.Request) (include, ok bool) {
+	v := r.URL.Query().Get("include_secret_keys")
+	if v == "" {
+		return false, true
 	}
-	return map[string]any{"object": "application", "application_id": a.ID, "name": a.Name, "instances": instances}
+	include, err := strconv.ParseBool(v)
+	if err != nil {
+		clerkError(w, http.StatusBadRequest, "form_param_format_invalid", "include_secret_keys must be a boolean")
+		return false, false
+	}
+	return include, true
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+func (a application) json(secrets bool) applicationJSON {
+	out := applicationJSON{ApplicationID: a.ID, Name: a.Name, Instances: []instanceJSON{}}
+	for _, in := range a.Instances {
+		j := instanceJSON{InstanceID: in.ID, EnvironmentType: in.Environment, PublishableKey: in.PublishableKey}
+		if secrets {
+			j.SecretKey = in.SecretKey
+		}
+		out.Instances = append(out.Instances, j)
+	}
+	return out
+}
+
+// BackendAuth checks a Backend API request's secret key, answering 401
+// when it is not one of the fake application's keys, and counts the
+// request. Handlers added with Handle use it to act as Backend endpoints.
+func (s *Server) BackendAuth(w http.ResponseWriter, r *http.Request) bool {
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	s.counts.Backend++
-	s.mu.Unlock()
-	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.backendKeys[key]++
 	for _, in := range s.apps[0].Instances {
 		if key != "" && key == in.SecretKey {
-			u := DefaultUser
-			writeJSON(w, http.StatusOK, []map[string]any{{
-				"object": "user", "id": u.ID,
-				"email_addresses": []map[string]any{{"email_address": u.Email}},
-			}})
-			return
+			s.mu.Unlock()
+			return true
 		}
 	}
-	s.mu.Lock()
 	s.counts.Unauthorized++
 	s.mu.Unlock()
 	clerkError(w, http.StatusUnauthorized, "authentication_invalid", "The secret key is invalid")
+	return false
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	if !s.BackendAuth(w, r) {
+		return
+	}
+	writeJSON(w, http.StatusOK, []map[string]any{userJSON(DefaultUser, time.Now())})
+}
+
+// userJSON is a Backend API User object as the spec's User schema has it:
+// every required field, with the values of a fresh email-only account.
+func userJSON(u User, created time.Time) map[string]any {
+	ms := created.UnixMilli()
+	given, family, _ := strings.Cut(u.Name, " ")
+	emailID := "idn_" + strings.TrimPrefix(u.ID, "user_")
+	return map[string]any{
+		"object": "user", "id": u.ID, "external_id": nil,
+		"primary_email_address_id": emailID, "primary_phone_number_id": nil, "primary_web3_wallet_id": nil,
+		"username": nil, "first_name": given, "last_name": family,
+		"image_url": "https://img.clerk.com/default", "has_image": false,
+		"public_metadata": map[string]any{}, "private_metadata": map[string]any{}, "unsafe_metadata": map[string]any{},
+		"email_addresses": []map[string]any{{
+			"id": emailID, "object": "email_address", "email_address": u.Email, "reserved": false,
+			"verification": map[string]any{"object": "verification_otp", "status": "verified", "strategy": "email_code",
+				"attempts": 1, "expire_at": ms + 600_000},
+			"linked_to": []any{}, "created_at": ms, "updated_at": ms,
+		}},
+		"phone_numbers": []any{}, "web3_wallets": []any{}, "passkeys": []any{}, "external_accounts": []any{},
+		"saml_accounts": []any{}, "enterprise_accounts": []any{},
+		"password_enabled": false, "two_factor_enabled": false, "totp_enabled": false, "backup_code_enabled": false,
+		"mfa_enabled_at": nil, "mfa_disabled_at": nil,
+		"banned": false, "locked": false, "lockout_expires_in_seconds": nil, "verification_attempts_remaining": 100,
+		"last_sign_in_at": nil, "last_active_at": nil, "legal_accepted_at": nil,
+		"delete_self_enabled": true, "create_organization_enabled": true,
+		"created_at": ms, "updated_at": ms,
+	}
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {

@@ -1,9 +1,14 @@
 // Package catalog is a searchable list of Clerk's Backend and Platform API
 // endpoints, generated from Clerk's OpenAPI specs (MIT licensed; the notice
 // is in openapi/LICENSE) and embedded in the binary.
+//
+// Search ranks operations for a request in an agent's words ("kick someone
+// out of a team"); Describe gives what a first correct call to one of them
+// needs. Both read generated data (endpoints.json.gz, details.json.gz), parsed
+// on first use: the YAML specs are read only by `go generate`.
 package catalog
 
-//go:generate go run ./gen -out endpoints.json
+//go:generate go run ./gen -out endpoints.json.gz -details details.json.gz
 
 import (
 	_ "embed"
@@ -12,10 +17,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 )
 
-// Endpoint is one API operation.
+// Endpoint is one API operation, as a search returns it.
 type Endpoint struct {
 	Target      string   `json:"target"` // "backend" or "platform"
 	Method      string   `json:"method"`
@@ -24,8 +28,6 @@ type Endpoint struct {
 	OperationID string   `json:"operation_id"`
 	PathParams  []string `json:"path_params"`
 	HasBody     bool     `json:"has_body"`
-	Tags        []string `json:"tags,omitempty"`
-	Description string   `json:"description,omitempty"`
 	Deprecated  bool     `json:"deprecated,omitempty"`
 }
 
@@ -36,75 +38,164 @@ type Filter struct {
 	Tag    string
 }
 
-//go:embed endpoints.json
-var endpointsJSON []byte
+//go:embed endpoints.json.gz
+var endpointsGzip []byte
 
-// indexed is an endpoint with the words it is found by.
-type indexed struct {
+// record is one operation in endpoints.json.gz: what a hit shows, its tags,
+// and the further words it may be found by: its whole description (Words),
+// the names of its parameters and body fields (Names) and of its query
+// parameters alone (Query), which are what a list can be filtered by.
+type record struct {
 	Endpoint
-	fields   [5]map[string]bool // summary, operation id, path, tags, description
-	intent   string             // list, get, create, update, delete, or an action word
-	resource string             // the last static path segment, stemmed: "organization_membership"
-	bulk     bool               // acts on many at once ("Ban multiple users", /invitations/bulk)
-	depth    int                // path segments
+	Tags  []string `json:"tags,omitempty"`
+	Words string   `json:"words,omitempty"`
+	Names string   `json:"names,omitempty"`
+	Query string   `json:"query,omitempty"`
 }
 
-// Field weights, in the order of indexed.fields.
-var weights = [5]float64{4, 2.5, 2, 1.5, 1}
+// indexed is an endpoint with what the ranking knows of it.
+type indexed struct {
+	Endpoint
+	tags     []string
+	head     map[string]bool // stems of the summary and operation id, to recognise an action verb
+	intent   string          // list, get, count, create, update, delete, or an action word
+	class    string          // the operation kind of intent: revoke is a delete
+	resource string          // the last static path segment, stemmed: "membership"
+	params   [][]string      // what each path parameter names: "organization" for {organization_id}
+	bulk     bool            // acts on many at once ("Ban multiple users", /invitations/bulk)
+	depth    int             // path segments
+}
 
-// catalogIndex is the parsed catalog with each word's inverse document
-// frequency: a word found in few endpoints ("impersonate") says more about
-// the one wanted than a word found in many ("user").
+// Fields an endpoint is found by, with the weight of a word found there: a
+// word of the summary says more about what the operation does than one
+// that its description merely mentions.
+const (
+	fieldSummary     = 4
+	fieldOperationID = 2.5
+	fieldPath        = 2
+	fieldTags        = 1.5
+	fieldDescription = 1
+	fieldNames       = 0.8 // parameter and body field names
+	fieldTagDesc     = 0.6 // descriptions of the endpoint's tags
+	fieldFilter      = 4   // a query parameter named after what a query filters by ("by email")
+)
+
+// posting is one endpoint a stem is found in, with the weight of the best
+// field it is found in.
+type posting struct {
+	ep     int32
+	weight float32
+}
+
+// catalogIndex is the parsed catalog as inverted indexes, with each
+// stem's inverse document frequency: a word found in few endpoints
+// ("impersonate") says more about the one wanted than a word found in
+// many ("user").
 type catalogIndex struct {
 	endpoints []indexed
+	postings  map[string][]posting
+	filters   map[string][]int32 // stem -> endpoints with a query parameter named with it
 	idf       map[string]float64
+	actions   map[string]bool // stems of the actions of action paths: "ban", "revoke"
 }
 
 var index = sync.OnceValue(func() *catalogIndex {
-	var eps []Endpoint
-	if err := json.Unmarshal(endpointsJSON, &eps); err != nil {
-		panic("catalog: embedded endpoints.json: " + err.Error())
+	var f struct {
+		Tags      map[string]string `json:"tags"`
+		Endpoints []record          `json:"endpoints"`
 	}
-	out := make([]indexed, len(eps))
-	for i, e := range eps {
+	// The embedded catalog is built by go generate and checked by the
+	// package's tests: a broken one is a build defect, not a run-time error.
+	if err := json.Unmarshal(gunzip(endpointsGzip), &f); err != nil {
+		panic("catalog: embedded endpoints.json.gz: " + err.Error())
+	}
+	idx := &catalogIndex{
+		endpoints: make([]indexed, len(f.Endpoints)),
+		postings:  map[string][]posting{},
+		filters:   map[string][]int32{},
+		idf:       map[string]float64{},
+		actions:   map[string]bool{},
+	}
+	for i, r := range f.Endpoints {
 		var statics []string
-		for _, seg := range strings.Split(strings.TrimPrefix(e.Path, "/v1/"), "/") {
+		for _, seg := range strings.Split(strings.TrimPrefix(r.Path, "/v1/"), "/") {
 			if !strings.HasPrefix(seg, "{") {
 				statics = append(statics, seg)
 			}
 		}
-		out[i] = indexed{
-			Endpoint: e,
-			fields: [5]map[string]bool{
-				wordSet(e.Summary),
-				wordSet(e.OperationID),
-				wordSet(strings.Join(statics, " ")),
-				wordSet(strings.Join(e.Tags, " ")),
-				wordSet(e.Description),
-			},
-			intent:   intentOf(e),
-			resource: strings.Join(words(statics[len(statics)-1]), "_"),
-			bulk:     strings.HasSuffix(e.Path, "/bulk") || wordSet(e.Summary)["multiple"],
-			depth:    strings.Count(e.Path, "/"),
+		var tagDescs []string
+		for _, t := range r.Tags {
+			tagDescs = append(tagDescs, f.Tags[t])
 		}
-	}
-	df := map[string]int{}
-	for i := range out {
-		seen := map[string]bool{}
-		for _, field := range out[i].fields {
-			for w := range field {
-				if !seen[w] {
-					seen[w] = true
-					df[w]++
+		best := map[string]float32{}
+		add := func(text string, w float32) {
+			for _, tok := range tokens(text) {
+				if s := stem(tok); best[s] < w {
+					best[s] = w
 				}
 			}
 		}
+		add(r.Summary, fieldSummary)
+		add(r.OperationID, fieldOperationID)
+		add(strings.Join(statics, " "), fieldPath)
+		add(strings.Join(r.Tags, " "), fieldTags)
+		add(r.Words, fieldDescription)
+		add(r.Names, fieldNames)
+		add(strings.Join(tagDescs, " "), fieldTagDesc)
+		for s, w := range best {
+			idx.postings[s] = append(idx.postings[s], posting{int32(i), w})
+		}
+		seen := map[string]bool{}
+		for _, tok := range tokens(r.Query) {
+			if s := stem(tok); !seen[s] {
+				seen[s] = true
+				idx.filters[s] = append(idx.filters[s], int32(i))
+			}
+		}
+		head := map[string]bool{}
+		for _, tok := range tokens(r.Summary + " " + r.OperationID) {
+			head[stem(tok)] = true
+		}
+		var res []string
+		for _, tok := range tokens(statics[len(statics)-1]) {
+			res = append(res, stem(tok))
+		}
+		params := make([][]string, len(r.PathParams))
+		for k, p := range r.PathParams {
+			for _, tok := range tokens(p) {
+				switch tok {
+				case "id", "or", "name", "key":
+				case "env", "ins": // {envOrInsID}: an environment or an instance
+					params[k] = append(params[k], "instanc")
+				default:
+					params[k] = append(params[k], stem(tok))
+				}
+			}
+		}
+		e := indexed{
+			params:   params,
+			Endpoint: r.Endpoint,
+			tags:     r.Tags,
+			head:     head,
+			intent:   intentOf(r.Endpoint),
+			resource: strings.Join(res, "_"),
+			bulk:     strings.HasSuffix(r.Path, "/bulk") || head["multiple"],
+			depth:    strings.Count(r.Path, "/"),
+		}
+		e.class = classOf(e.intent)
+		if !coreVerbs[e.intent] {
+			idx.actions[stem(e.intent)] = true
+		}
+		idx.endpoints[i] = e
 	}
-	idf := make(map[string]float64, len(df))
-	for w, n := range df {
-		idf[w] = 1 + math.Log(float64(len(out))/float64(n))
+	// Postings are sorted by stem order of a map; sort them by endpoint so
+	// that the accumulation order, and so float rounding, is the same on
+	// every run.
+	for s, ps := range idx.postings {
+		slices.SortFunc(ps, func(a, b posting) int { return int(a.ep - b.ep) })
+		idx.idf[s] = 1 + math.Log(float64(len(idx.endpoints))/float64(len(ps)))
 	}
-	return &catalogIndex{endpoints: out, idf: idf}
+	return idx
 })
 
 // All returns every endpoint in the catalog.
@@ -117,30 +208,35 @@ func All() []Endpoint {
 	return out
 }
 
-// Search ranks the endpoints matching f by how well they answer query (free
-// words such as "list users" or "ban user") and returns at most limit of
-// them, best first. An empty query lists the filtered endpoints in path
-// order.
+// Search ranks the endpoints matching f by how well they answer query (what
+// the user wants, in plain words: "list users", "kick someone out of a
+// team") and returns at most limit of them, best first. An empty query
+// lists the filtered endpoints in path order.
 func Search(query string, f Filter, limit int) []Endpoint {
-	terms, verb := parseQuery(query)
-	q := parsedQuery{terms: terms, verb: verb, joined: strings.Join(terms, "_"), bulk: wordSet(query)["bulk"] || wordSet(query)["multiple"]}
+	idx := index()
+	q := parseQuery(query, idx)
 	type scored struct {
 		i     int
 		score float64
 	}
 	var hits []scored
-	idx := index()
-	for i := range idx.endpoints {
-		e := &idx.endpoints[i]
-		if !f.matches(e) {
-			continue
+	switch {
+	case len(q.groups) == 0 && q.verb == "" && strings.TrimSpace(query) != "":
+		return nil // nothing the catalog knows of: no hit is better than a random one
+	case len(q.groups) == 0 && q.verb == "":
+		for i := range idx.endpoints {
+			if f.matches(&idx.endpoints[i]) {
+				hits = append(hits, scored{i, 0})
+			}
 		}
-		if len(terms) == 0 && verb == "" {
-			hits = append(hits, scored{i, 0})
-			continue
-		}
-		if s := e.score(q, idx.idf); s > 0 {
-			hits = append(hits, scored{i, s})
+	default:
+		words, covered := q.score(idx)
+		for i := range idx.endpoints {
+			e := &idx.endpoints[i]
+			if !f.matches(e) || (q.total > 0 && covered[i] == 0) {
+				continue
+			}
+			hits = append(hits, scored{i, e.rank(q, words[i], covered[i])})
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b scored) int {
@@ -162,6 +258,71 @@ func Search(query string, f Filter, limit int) []Endpoint {
 	return out
 }
 
+// score sums, for every endpoint, each group's best alternative: the
+// weight of the field it is found in times its idf. covered is the weight
+// of the groups found, for the coverage bonus.
+func (q *parsedQuery) score(idx *catalogIndex) (words, covered []float64) {
+	n := len(idx.endpoints)
+	words = make([]float64, n)
+	covered = make([]float64, n)
+	best := make([]float64, n)
+	sum := make([]float64, n)
+	count := make([]int, n)
+	var touched []int32
+	for _, g := range q.groups {
+		clear(best)
+		for _, a := range g.alts {
+			// An alternative of several stems ("profile image") counts
+			// in full only where all of them are found. Only the endpoints
+			// touched are visited and reset, not the whole catalog.
+			touched = touched[:0]
+			for _, s := range a.stems {
+				idf := idx.idf[s]
+				// What a list is filtered by ("a user by email") is an
+				// attribute, not the thing wanted: it counts most where a
+				// query parameter is named after it.
+				weight := 1.0
+				if g.filter {
+					weight = 0.5
+				}
+				for _, p := range idx.postings[s] {
+					if count[p.ep] == 0 {
+						touched = append(touched, p.ep)
+					}
+					sum[p.ep] += float64(p.weight) * idf * weight
+					count[p.ep]++
+				}
+				if g.filter {
+					for _, ep := range idx.filters[s] {
+						if count[ep] == 0 {
+							touched = append(touched, ep)
+							count[ep] = 1
+						}
+						sum[ep] = max(sum[ep], fieldFilter*idf)
+					}
+				}
+			}
+			for _, i := range touched {
+				v := sum[i] * a.weight
+				if count[i] < len(a.stems) {
+					v /= 2
+				}
+				best[i] = max(best[i], v)
+				sum[i], count[i] = 0, 0
+			}
+		}
+		for i, v := range best {
+			if v > 0 {
+				words[i] += v * g.weight
+				if !g.weak {
+					covered[i] += g.weight
+				}
+			}
+		}
+	}
+	return words, covered
+}
+
 func (f Filter) matches(e *indexed) bool {
 	if f.Target != "" && !strings.EqualFold(f.Target, e.Target) {
 		return false
@@ -169,62 +330,48 @@ func (f Filter) matches(e *indexed) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, e.Method) {
 		return false
 	}
-	if f.Tag != "" && !slices.ContainsFunc(e.Tags, func(t string) bool { return strings.EqualFold(t, f.Tag) }) {
+	if f.Tag != "" && !slices.ContainsFunc(e.tags, func(t string) bool { return strings.EqualFold(t, f.Tag) }) {
 		return false
 	}
 	return true
 }
 
-// parsedQuery is a query split into what it asks for.
-type parsedQuery struct {
-	terms  []string // content words, stemmed
-	verb   string   // the intent asked for, if any
-	joined string   // terms joined by "_", to compare with a resource name
-	bulk   bool     // the query asks for a bulk operation
-}
-
-// score is the sum over query terms of the weight of the best field that
-// contains them, scaled by the term's inverse document frequency, plus bonuses for naming the endpoint's resource, for a
-// matching verb and for matching every term, minus a little per path
-// segment so that the plain resource beats its sub-resources on a tie.
-func (e *indexed) score(q parsedQuery, idf map[string]float64) float64 {
-	var s float64
-	matched := 0
-	for _, t := range q.terms {
-		best := 0.0
-		for k, field := range e.fields {
-			if field[t] {
-				best = max(best, weights[k])
-			}
-		}
-		if best > 0 {
-			s += best * idf[t]
-			matched++
-		}
-	}
-	if len(q.terms) > 0 && matched == 0 {
-		return 0
-	}
-	if len(q.terms) > 0 && matched == len(q.terms) {
-		s += 3
+// rank turns an endpoint's word score into its rank score: a bonus for
+// matching every part of the query, for naming the endpoint's resource and
+// for asking what it does (its verb), less a little per path segment so
+// that the plain resource beats its sub-resources on a tie.
+func (e *indexed) rank(q parsedQuery, s, covered float64) float64 {
+	if q.total > 0 {
+		c := covered / q.total
+		s += 4 * c * c
 	}
 	switch {
-	case e.resource == q.joined:
+	case e.resource == "":
+	case e.resource == q.joined, e.resource == q.head:
 		s += 3
-	case slices.Contains(q.terms, e.resource):
+	case q.mentions[e.resource]:
 		s += 1.5
 	}
-	switch {
-	case q.verb == "":
-	case q.verb == e.intent:
-		s += 4
-	case e.fields[0][q.verb] || e.fields[1][q.verb]:
-		s += 2
-	default:
-		s -= 1.5
+	// A path parameter names the thing acted on or its parent. If the query
+	// says "an organization", the one a parameter names fits; if it never
+	// mentions the parent, a nested operation (an organization's
+	// invitations) is less likely what it wants than the top-level one.
+	for _, p := range e.params {
+		switch {
+		case slices.ContainsFunc(p, func(s string) bool { return q.one[s] }):
+			s++
+		case !slices.ContainsFunc(p, func(s string) bool { return q.mentions[s] }):
+			s--
+		}
 	}
-	if e.bulk && !q.bulk {
+	if q.verb != "" {
+		s += q.verbFit(e)
+	}
+	switch {
+	case e.bulk && !q.bulk:
 		s -= 2
+	case e.bulk && q.bulk:
+		s += 2
 	}
 	if e.Deprecated {
 		s -= 2
@@ -232,19 +379,71 @@ func (e *indexed) score(q parsedQuery, idf map[string]float64) float64 {
 	return s - 0.1*float64(e.depth)
 }
 
+// verbClass is the operation kind an action word belongs to: uploading a
+// logo updates it, revoking an invitation deletes it in effect.
+var verbClass = map[string]string{
+	"upload": "update", "set": "update", "replace": "update", "merge": "update", "adjust": "update",
+	"toggle": "update", "extend": "update", "assign": "update", "unset": "update", "revert": "update",
+	"add": "create", "apply": "create", "send": "create", "generate": "create", "claim": "create", "trigger": "create",
+	"bulk": "create", "invite": "create",
+	"remove": "delete", "revoke": "delete", "cancel": "delete", "disable": "delete", "reject": "delete",
+	"retrieve": "get", "verify": "get", "preview": "get",
+}
+
+func classOf(verb string) string {
+	if c, ok := verbClass[verb]; ok {
+		return c
+	}
+	return verb
+}
+
+// verbFit scores how well what the query asks to do fits what the endpoint
+// does. "find" and "look up" often mean a filtered list, "how many" is
+// answered by a list's total_count, and "set up" may create or configure:
+// those mismatches cost little; asking to read and getting a write (or
+// the reverse) costs most.
+func (q *parsedQuery) verbFit(e *indexed) float64 {
+	want, have := q.class, e.class
+	switch {
+	case q.verb == e.intent:
+		return 4
+	case !coreVerbs[q.verb] && e.head[q.verbStem]:
+		return 3
+	case want == have:
+		return 3
+	case want == "get" && have == "list", want == "count" && have == "list":
+		return 1.5
+	case want == "list" && have == "get", want == "count" && have == "get":
+		return 0
+	case want == "create" && have == "update", want == "update" && have == "create":
+		return -0.5
+	case reads[want] != reads[have]:
+		return -3
+	}
+	return -1.5
+}
+
+var reads = map[string]bool{"list": true, "get": true, "count": true}
+
 // intentOf says what an endpoint does, in the words of verbs: an action
 // path (POST /users/{id}/ban) is its action; otherwise the method and
 // whether the path ends in a parameter decide.
 func intentOf(e Endpoint) string {
 	last := e.Path[strings.LastIndex(e.Path, "/")+1:]
 	endsInParam := strings.HasPrefix(last, "{")
+	first := ""
+	if w := tokens(e.Summary); len(w) > 0 {
+		first = w[0]
+	}
 	switch e.Method {
 	case "GET":
-		if endsInParam {
+		switch {
+		case endsInParam:
 			return "get"
-		}
-		if w := words(e.Summary); len(w) > 0 && (w[0] == "get" || w[0] == "retrieve" || w[0] == "fetch") &&
-			!slices.Contains(w, "list") && !slices.Contains(w, "all") {
+		case last == "count" || first == "count":
+			return "count"
+		case (first == "get" || first == "retrieve" || first == "fetch") &&
+			!strings.Contains(strings.ToLower(e.Summary), "list") && !strings.Contains(strings.ToLower(e.Summary), " all "):
 			return "get"
 		}
 		return "list"
@@ -253,111 +452,13 @@ func intentOf(e Endpoint) string {
 	case "PATCH", "PUT":
 		return "update"
 	case "POST":
-		if !endsInParam {
-			if words := words(e.Summary); len(words) > 0 && words[0] != "create" {
-				return words[0]
+		if !endsInParam && first != "" {
+			if v, ok := verbWords[first]; ok && coreVerbs[v] {
+				return v // "Add a domain" creates one
 			}
+			return strings.TrimSuffix(first, "s") // "Revokes an invitation"
 		}
 		return "create"
 	}
 	return ""
-}
-
-// verbs maps words that say what to do to the intent they ask for.
-var verbs = map[string]string{
-	"list": "list", "all": "list", "search": "list", "enumerate": "list", "index": "list",
-	"get": "get", "fetch": "get", "retrieve": "get", "show": "get", "read": "get", "lookup": "get", "find": "get", "view": "get",
-	"create": "create", "add": "create", "new": "create", "make": "create", "register": "create", "send": "create",
-	"delete": "delete", "remove": "delete", "destroy": "delete", "erase": "delete", "drop": "delete",
-	"update": "update", "edit": "update", "modify": "update", "change": "update", "rename": "update", "patch": "update",
-}
-
-// synonyms maps query words to the catalog's words.
-var synonyms = map[string]string{
-	"org": "organization", "invite": "invitation", "app": "application",
-	"env": "instance", "environment": "instance", "signin": "sign", "signup": "sign", "login": "sign",
-	"2fa": "mfa", "mail": "email", "apikey": "key", "many": "count", "number": "count", "total": "count",
-}
-
-// verbNouns are words that are both a verb and a resource: "invite someone"
-// asks to create an invitation.
-var verbNouns = map[string][2]string{"invite": {"create", "invitation"}, "ban": {"ban", "ban"}}
-
-var stopwords = map[string]bool{"a": true, "an": true, "the": true, "of": true, "for": true, "to": true, "in": true,
-	"on": true, "by": true, "my": true, "and": true, "with": true, "from": true, "me": true, "how": true, "do": true, "i": true, "api": true}
-
-// parseQuery splits a query into content terms and the first verb.
-func parseQuery(q string) (terms []string, verb string) {
-	for _, w := range words(q) {
-		if vn, ok := verbNouns[w]; ok {
-			if verb == "" {
-				verb = vn[0]
-			}
-			terms = append(terms, vn[1])
-			continue
-		}
-		if v, ok := verbs[w]; ok {
-			if verb == "" {
-				verb = v
-			}
-			continue
-		}
-		if stopwords[w] {
-			continue
-		}
-		if s, ok := synonyms[w]; ok {
-			w = s
-		}
-		terms = append(terms, w)
-	}
-	return terms, verb
-}
-
-func wordSet(s string) map[string]bool {
-	set := map[string]bool{}
-	for _, w := range words(s) {
-		set[w] = true
-	}
-	return set
-}
-
-// words lowercases, splits on anything but letters and digits and at
-// camelCase boundaries, and stems plurals.
-func words(s string) []string {
-	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, stem(strings.ToLower(string(cur))))
-			cur = cur[:0]
-		}
-	}
-	rs := []rune(s)
-	for i, r := range rs {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if unicode.IsUpper(r) && len(cur) > 0 && (unicode.IsLower(rs[i-1]) ||
-				(i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
-				flush()
-			}
-			cur = append(cur, r)
-		default:
-			flush()
-		}
-	}
-	flush()
-	return out
-}
-
-// stem strips English plural endings, the same way on both sides.
-func stem(w string) string {
-	switch {
-	case len(w) > 4 && strings.HasSuffix(w, "ies"):
-		return w[:len(w)-3] + "y"
-	case len(w) > 4 && (strings.HasSuffix(w, "sses") || strings.HasSuffix(w, "xes")):
-		return w[:len(w)-2]
-	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us"):
-		return w[:len(w)-1]
-	}
-	return w
 }

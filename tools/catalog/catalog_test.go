@@ -2,9 +2,13 @@ package catalog_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,36 +107,136 @@ func TestCatalogCoversBothSpecs(t *testing.T) {
 	}
 }
 
-// The embedded catalog is what `go generate` makes from the specs.
+// The embedded catalog is what `go generate` makes from the specs. The
+// gzipped files are compared decompressed: another Go version may
+// compress the same JSON to other bytes.
 func TestGeneratedCatalogIsFresh(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "endpoints.json")
-	cmd := exec.Command("go", "run", "./gen", "-out", out)
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "./gen", "-out", filepath.Join(dir, "endpoints.json.gz"), "-details", filepath.Join(dir, "details.json.gz"))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ := os.ReadFile(out)
-	embedded, _ := os.ReadFile("endpoints.json")
-	if !bytes.Equal(fresh, embedded) {
-		t.Fatal("endpoints.json is stale: run `go generate ./tools/catalog`")
+	for _, name := range []string{"endpoints.json.gz", "details.json.gz"} {
+		if !bytes.Equal(gunzipFile(t, filepath.Join(dir, name)), gunzipFile(t, name)) {
+			t.Fatalf("%s is stale: run `go generate ./tools/catalog`", name)
+		}
 	}
 }
 
+func gunzipFile(t *testing.T, name string) []byte {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return data
+}
+
+// intent is one request in a user's words and the operations that answer
+// it, as testdata/*intents.json hold them.
+type intent struct {
+	Intent string   `json:"intent"`
+	Want   []string `json:"want"`
+}
+
+func loadIntents(t testing.TB, name string) []intent {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []intent
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("%s: no intents", name)
+	}
+	return cases
+}
+
+// hitRates is the share of intents whose first hit, and whose first three
+// hits, include a wanted operation. Misses are logged for -v.
+func hitRates(t *testing.T, cases []intent) (top1, top3 float64) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, e := range catalog.All() {
+		known[e.OperationID] = true
+	}
+	var one, three int
+	for _, c := range cases {
+		for _, w := range c.Want {
+			if !known[w] {
+				t.Errorf("%q wants %s, which the catalog does not have", c.Intent, w)
+			}
+		}
+		got := catalog.Search(c.Intent, catalog.Filter{}, 3)
+		rank := slices.IndexFunc(got, func(e catalog.Endpoint) bool { return slices.Contains(c.Want, e.OperationID) })
+		switch {
+		case rank == 0:
+			one++
+			three++
+			continue
+		case rank > 0:
+			three++
+		}
+		ids := make([]string, len(got))
+		for i, e := range got {
+			ids[i] = e.OperationID
+		}
+		t.Logf("rank %d: %q wants %v, top 3 %v", rank+1, c.Intent, c.Want, ids)
+	}
+	return float64(one) / float64(len(cases)), float64(three) / float64(len(cases))
+}
+
+// The development set: intents written while tuning the ranking.
+func TestDevIntents(t *testing.T) {
+	top1, top3 := hitRates(t, loadIntents(t, "testdata/dev_intents.json"))
+	t.Logf("dev intents: top-1 %.0f%%, top-3 %.0f%%", 100*top1, 100*top3)
+	if top1 < 0.8 || top3 < 0.95 {
+		t.Errorf("dev intents: top-1 %.2f, top-3 %.2f; want at least 0.80 and 0.95", top1, top3)
+	}
+}
+
+// The held-out set, written by someone else and never used to tune the
+// ranking: testdata/README.md says how it was made.
+func TestHeldOutIntents(t *testing.T) {
+	top1, top3 := hitRates(t, loadIntents(t, "testdata/intents.json"))
+	t.Logf("held-out intents: top-1 %.0f%%, top-3 %.0f%%", 100*top1, 100*top3)
+	if top1 < 0.70 || top3 < 0.90 {
+		t.Errorf("held-out intents: top-1 %.2f, top-3 %.2f; want at least 0.70 and 0.90", top1, top3)
+	}
+}
+
+// BenchmarkSearch times one ranked query in a user's words.
 func BenchmarkSearch(b *testing.B) {
+	cases := loadIntents(b, "testdata/dev_intents.json")
 	catalog.Search("warm up", catalog.Filter{}, 1)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		catalog.Search(ranking[i%len(ranking)].query, catalog.Filter{}, 10)
+		catalog.Search(cases[i%len(cases)].Intent, catalog.Filter{}, 10)
 	}
 }
 
-// BenchmarkSubstringScan is the baseline for BenchmarkSearch: the least a
-// search can do, one case-insensitive substring test per endpoint summary.
+// BenchmarkSubstringScan is the baseline for BenchmarkSearch, on the same
+// queries: the least a search can do, one case-insensitive substring test
+// per endpoint summary.
 func BenchmarkSubstringScan(b *testing.B) {
+	cases := loadIntents(b, "testdata/dev_intents.json")
 	all := catalog.All()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		q := strings.ToLower(ranking[i%len(ranking)].query)
+		q := strings.ToLower(cases[i%len(cases)].Intent)
 		n := 0
 		for _, e := range all {
 			if strings.Contains(strings.ToLower(e.Summary), q) {

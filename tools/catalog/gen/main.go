@@ -1,112 +1,557 @@
 // Command gen builds the endpoint catalog embedded in clerk-mcp from
 // Clerk's OpenAPI specs (MIT, see ../openapi/LICENSE). Run it with
 // `go generate ./tools/catalog`.
+//
+// It writes two gzipped JSON files. endpoints.json.gz is what search needs:
+// one line per operation with the words it is found by, and the tags'
+// descriptions. details.json.gz is what a first correct call needs: each
+// operation's parameters, request body schema ($refs resolved,
+// depth-limited) and main response fields, in the same order. Both are read
+// lazily at run time, so the YAML specs are parsed here and never in the
+// server. They are gzipped because their JSON is repetitive: together
+// they are about the size the uncompressed search catalog alone was.
 package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/clerk-mcp/clerk-mcp/tools/catalog"
 	"go.yaml.in/yaml/v3"
 )
 
-type spec struct {
-	Paths map[string]map[string]yaml.Node `yaml:"paths"`
-}
-
-type operation struct {
-	OperationID string      `yaml:"operationId"`
-	Summary     string      `yaml:"summary"`
-	Description string      `yaml:"description"`
-	Tags        []string    `yaml:"tags"`
-	Deprecated  bool        `yaml:"deprecated"`
-	RequestBody any         `yaml:"requestBody"`
-	Parameters  []parameter `yaml:"parameters"`
-}
-
-type parameter struct {
-	Name string `yaml:"name"`
-	In   string `yaml:"in"`
-	Ref  string `yaml:"$ref"`
-}
+// Limits that keep the embedded details small enough to ship and short
+// enough for an agent to read in one go.
+const (
+	maxBodyDepth       = 4    // nesting levels of a request body shown before a branch is cut
+	maxDescription     = 1200 // characters of an operation's description
+	maxFieldDesc       = 300  // characters of a parameter's or field's description
+	maxResponseFields  = 120  // response field paths per operation
+	responseFieldDepth = 1    // nested objects or arrays expanded below the top level of an answer
+)
 
 var methods = []string{"get", "post", "put", "patch", "delete"}
+
+// record is one line of endpoints.json.gz; the catalog package decodes the same
+// shape.
+type record struct {
+	catalog.Endpoint
+	Tags  []string `json:"tags,omitempty"`
+	Words string   `json:"words,omitempty"`
+	Names string   `json:"names,omitempty"`
+	Query string   `json:"query,omitempty"`
+}
+
+// file is endpoints.json.gz, decompressed.
+type file struct {
+	Tags      map[string]string `json:"tags"`
+	Endpoints []record          `json:"endpoints"`
+}
+
+type item struct {
+	rec    record
+	detail catalog.Detail
+}
 
 func main() {
 	backend := flag.String("backend", "openapi/bapi_2026-05-12.yml", "Backend API spec")
 	platform := flag.String("platform", "openapi/platform_beta.yml", "Platform API spec")
-	out := flag.String("out", "endpoints.json", "output file")
+	out := flag.String("out", "endpoints.json.gz", "search catalog output file")
+	details := flag.String("details", "details.json.gz", "operation details output file")
 	flag.Parse()
-	var all []catalog.Endpoint
-	for _, src := range []struct{ target, file string }{{"backend", *backend}, {"platform", *platform}} {
-		eps, err := load(src.target, src.file)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "gen:", err)
-			os.Exit(1)
-		}
-		all = append(all, eps...)
+	if err := run(*backend, *platform, *out, *details); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
 	}
-	slices.SortFunc(all, func(a, b catalog.Endpoint) int {
-		return strings.Compare(a.Target+" "+a.Path+" "+a.Method, b.Target+" "+b.Path+" "+b.Method)
+}
+
+func run(backend, platform, out, details string) error {
+	var all []item
+	tags := map[string]string{}
+	for _, src := range []struct{ target, file string }{{"backend", backend}, {"platform", platform}} {
+		items, err := load(src.target, src.file, tags)
+		if err != nil {
+			return err
+		}
+		all = append(all, items...)
+	}
+	slices.SortFunc(all, func(a, b item) int {
+		return strings.Compare(a.rec.Target+" "+a.rec.Path+" "+a.rec.Method, b.rec.Target+" "+b.rec.Path+" "+b.rec.Method)
 	})
+
+	// One operation a line, so that `gunzip -c` of two generations diffs well.
 	var buf bytes.Buffer
-	buf.WriteString("[\n")
-	for i, e := range all {
-		line, _ := json.Marshal(e)
+	tagJSON, err := json.Marshal(tags)
+	if err != nil {
+		return fmt.Errorf("encode tags: %w", err)
+	}
+	fmt.Fprintf(&buf, "{\"tags\":%s,\n\"endpoints\":[\n", tagJSON)
+	for i, it := range all {
+		line, err := json.Marshal(it.rec)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", it.rec.OperationID, err)
+		}
 		buf.Write(line)
 		if i < len(all)-1 {
 			buf.WriteByte(',')
 		}
 		buf.WriteByte('\n')
 	}
-	buf.WriteString("]\n")
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
-		os.Exit(1)
+	buf.WriteString("]}\n")
+	if err := writeGzip(out, buf.Bytes()); err != nil {
+		return err
 	}
+
+	// details.json.gz: the same order, so the catalog finds an operation's
+	// detail by its index.
+	ds := make([]catalog.Detail, len(all))
+	for i, it := range all {
+		ds[i] = it.detail
+	}
+	raw, err := json.Marshal(ds)
+	if err != nil {
+		return fmt.Errorf("encode details: %w", err)
+	}
+	return writeGzip(details, raw)
 }
 
-func load(target, file string) ([]catalog.Endpoint, error) {
-	data, err := os.ReadFile(file)
+// writeGzip writes data gzipped to name. The header carries no name or
+// time, so the same input gives the same file.
+func writeGzip(name string, data []byte) error {
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	if _, err := zw.Write(data); err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	return os.WriteFile(name, gz.Bytes(), 0o644)
+}
+
+// spec is an OpenAPI document decoded into plain maps, so that any $ref can
+// be followed by walking it.
+type spec struct {
+	file string
+	root map[string]any
+}
+
+func load(target, path string, tags map[string]string) ([]item, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var s spec
-	if err := yaml.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	s := &spec{file: path}
+	if err := yaml.Unmarshal(data, &s.root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var eps []catalog.Endpoint
-	for path, item := range s.Paths {
+	for _, t := range list(s.root["tags"]) {
+		m := obj(t)
+		if name := str(m["name"]); name != "" && tags[name] == "" {
+			tags[name] = oneLine(str(m["description"]))
+		}
+	}
+	var items []item
+	for path, pi := range obj(s.root["paths"]) {
+		pathItem := obj(s.resolve(pi))
 		for _, m := range methods {
-			node, ok := item[m]
+			raw, ok := pathItem[m]
 			if !ok {
 				continue
 			}
-			var op operation
-			if err := node.Decode(&op); err != nil {
-				return nil, fmt.Errorf("%s %s %s: %w", file, m, path, err)
+			op := obj(raw)
+			it, err := s.operation(target, m, path, op, list(pathItem["parameters"]))
+			if err != nil {
+				return nil, fmt.Errorf("%s %s %s: %w", path, m, path, err)
 			}
-			eps = append(eps, catalog.Endpoint{
-				Target:      target,
-				Method:      strings.ToUpper(m),
-				Path:        "/v1" + path,
-				Summary:     strings.TrimSpace(op.Summary),
-				OperationID: op.OperationID,
-				PathParams:  pathParams(path),
-				HasBody:     op.RequestBody != nil,
-				Tags:        op.Tags,
-				Description: firstSentence(op.Description),
-				Deprecated:  op.Deprecated,
-			})
+			items = append(items, it)
 		}
 	}
-	return eps, nil
+	return items, nil
+}
+
+func (s *spec) operation(target, method, path string, op map[string]any, shared []any) (item, error) {
+	ep := catalog.Endpoint{
+		Target:      target,
+		Method:      strings.ToUpper(method),
+		Path:        "/v1" + path,
+		Summary:     strings.TrimSpace(str(op["summary"])),
+		OperationID: str(op["operationId"]),
+		PathParams:  pathParams(path),
+		HasBody:     op["requestBody"] != nil,
+		Deprecated:  op["deprecated"] == true,
+	}
+	if ep.OperationID == "" {
+		return item{}, fmt.Errorf("no operationId")
+	}
+	var tags []string
+	for _, t := range list(op["tags"]) {
+		tags = append(tags, str(t))
+	}
+	d := catalog.Detail{
+		Endpoint:    ep,
+		Tags:        tags,
+		Description: clip(oneParagraphs(str(op["description"])), maxDescription),
+	}
+	// Names the ranking may find the operation by beyond its summary and
+	// description: those of its parameters and body fields.
+	var names, query []string
+
+	params := map[string]catalog.Param{}
+	var order []string
+	for _, p := range append(slices.Clone(shared), list(op["parameters"])...) {
+		pm := obj(s.resolve(p))
+		in := str(pm["in"])
+		if in != "path" && in != "query" {
+			continue // headers and cookies are the api tool's business
+		}
+		sch := s.merged(pm["schema"], 0)
+		prm := catalog.Param{
+			Name:        str(pm["name"]),
+			In:          in,
+			Type:        sch.typeName(),
+			Required:    pm["required"] == true || in == "path",
+			Description: clip(oneLine(str(pm["description"])), maxFieldDesc),
+			Default:     sch.Default,
+		}
+		prm.Enum = sch.Enum
+		if prm.Enum == nil && sch.Items != nil {
+			prm.Enum = sch.Items.Enum
+		}
+		key := in + " " + prm.Name
+		if _, seen := params[key]; !seen {
+			order = append(order, key)
+		}
+		params[key] = prm // an operation's own parameter overrides the path item's
+		names = append(names, prm.Name)
+		if in == "query" {
+			query = append(query, prm.Name)
+		}
+	}
+	for _, k := range order {
+		d.Parameters = append(d.Parameters, params[k])
+	}
+
+	if rb := obj(s.resolve(op["requestBody"])); rb != nil {
+		d.BodyRequired = rb["required"] == true
+		content := obj(rb["content"])
+		ct := "application/json"
+		if _, ok := content[ct]; !ok {
+			for k := range content {
+				ct = k
+				break
+			}
+		}
+		if ct != "application/json" {
+			d.ContentType = ct
+		}
+		if media := obj(content[ct]); media != nil && media["schema"] != nil {
+			d.Body = s.schema(media["schema"], 0, nil)
+			for name := range d.Body.Properties {
+				names = append(names, name)
+			}
+		}
+	}
+
+	d.ResponseStatus, d.ResponseFields = s.response(obj(op["responses"]))
+	slices.Sort(names)
+	names = slices.Compact(names)
+	return item{
+		rec:    record{Endpoint: ep, Tags: tags, Words: oneLine(str(op["description"])), Names: strings.Join(names, " "), Query: strings.Join(query, " ")},
+		detail: d,
+	}, nil
+}
+
+// response picks the first 2xx answer and lists its fields as JMESPath-like
+// paths: "id", "data[].email_addresses[].email_address".
+func (s *spec) response(responses map[string]any) (string, map[string]string) {
+	codes := make([]string, 0, len(responses))
+	for c := range responses {
+		if strings.HasPrefix(c, "2") {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes) == 0 {
+		return "", nil
+	}
+	sort.Strings(codes)
+	code := codes[0]
+	resp := obj(s.resolve(responses[code]))
+	media := obj(obj(resp["content"])["application/json"])
+	if media == nil || media["schema"] == nil {
+		return code, nil
+	}
+	fields := map[string]string{}
+	var walk func(sch *flat, prefix string, level int)
+	walk = func(sch *flat, prefix string, level int) {
+		if sch.Type == "array" && sch.Items != nil && len(sch.Items.Properties) > 0 {
+			walk(sch.Items, prefix+"[]", level) // a list answer: its items are the answer
+			return
+		}
+		names := make([]string, 0, len(sch.Properties))
+		for n := range sch.Properties {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		sep := "."
+		if prefix == "" {
+			sep = ""
+		}
+		for _, n := range names {
+			if len(fields) >= maxResponseFields {
+				return
+			}
+			p := sch.Properties[n]
+			name := prefix + sep + n
+			fields[name] = p.typeName()
+			if level >= responseFieldDepth {
+				continue
+			}
+			switch {
+			case p.Type == "array" && p.Items != nil && len(p.Items.Properties) > 0:
+				walk(p.Items, name+"[]", level+1)
+			case len(p.Properties) > 0:
+				walk(p, name, level+1)
+			}
+		}
+	}
+	walk(s.merged(media["schema"], 0), "", 0)
+	if len(fields) == 0 {
+		return code, nil
+	}
+	return code, fields
+}
+
+// flat is a schema with $refs, allOf, oneOf and anyOf merged into one
+// shape: good enough to name response fields and parameter types.
+type flat struct {
+	Type       string
+	Nullable   bool
+	Enum       []any
+	Default    any
+	Items      *flat
+	Properties map[string]*flat
+}
+
+func (f *flat) typeName() string {
+	t := f.Type
+	if t == "" {
+		t = "any"
+		if len(f.Properties) > 0 {
+			t = "object"
+		}
+	}
+	if t == "array" && f.Items != nil {
+		t = "array<" + f.Items.typeName() + ">"
+	}
+	if f.Nullable {
+		t += "|null"
+	}
+	return t
+}
+
+// merged flattens a schema for response listing; depth stops recursive
+// schemas.
+func (s *spec) merged(node any, depth int) *flat {
+	f := &flat{}
+	if depth > 6 {
+		return f
+	}
+	m := obj(s.resolve(node))
+	if m == nil {
+		return f
+	}
+	f.Type = str(m["type"])
+	f.Nullable = m["nullable"] == true
+	f.Enum = list(m["enum"])
+	f.Default = m["default"]
+	if m["items"] != nil {
+		f.Items = s.merged(m["items"], depth+1)
+	}
+	for name, p := range obj(m["properties"]) {
+		if f.Properties == nil {
+			f.Properties = map[string]*flat{}
+		}
+		f.Properties[name] = s.merged(p, depth+1)
+	}
+	for _, key := range []string{"allOf", "oneOf", "anyOf"} {
+		for _, part := range list(m[key]) {
+			pf := s.merged(part, depth)
+			if f.Type == "" {
+				f.Type = pf.Type
+			}
+			f.Nullable = f.Nullable || pf.Nullable
+			if f.Items == nil {
+				f.Items = pf.Items
+			}
+			for n, p := range pf.Properties {
+				if f.Properties == nil {
+					f.Properties = map[string]*flat{}
+				}
+				if _, ok := f.Properties[n]; !ok {
+					f.Properties[n] = p
+				}
+			}
+		}
+	}
+	return f
+}
+
+// schema converts a request body schema, resolving $refs (a schema already
+// being expanded on the way down is not expanded again) and cutting
+// branches below maxBodyDepth.
+func (s *spec) schema(node any, depth int, expanding []string) *catalog.Schema {
+	m := obj(node)
+	if ref := str(m["$ref"]); ref != "" {
+		if slices.Contains(expanding, ref) {
+			return &catalog.Schema{Type: "object", Truncated: true, Description: "recursive: the same shape as its parent " + refName(ref)}
+		}
+		return s.schema(s.resolve(node), depth, append(expanding, ref))
+	}
+	out := &catalog.Schema{
+		Type:        str(m["type"]),
+		Format:      str(m["format"]),
+		Description: clip(oneLine(str(m["description"])), maxFieldDesc),
+		Enum:        list(m["enum"]),
+		Default:     m["default"],
+		Nullable:    m["nullable"] == true,
+		Pattern:     str(m["pattern"]),
+		MinLength:   num(m["minLength"]),
+		MaxLength:   num(m["maxLength"]),
+		Minimum:     num(m["minimum"]),
+		Maximum:     num(m["maximum"]),
+		MinItems:    num(m["minItems"]),
+		MaxItems:    num(m["maxItems"]),
+	}
+	for _, r := range list(m["required"]) {
+		out.Required = append(out.Required, str(r))
+	}
+	expandable := m["properties"] != nil || m["items"] != nil || m["allOf"] != nil || m["oneOf"] != nil || m["anyOf"] != nil
+	if depth >= maxBodyDepth && expandable {
+		if out.Type == "" {
+			out.Type = "object"
+		}
+		out.Truncated = true
+		return out
+	}
+	if props := obj(m["properties"]); props != nil {
+		out.Properties = make(map[string]*catalog.Schema, len(props))
+		for name, p := range props {
+			out.Properties[name] = s.schema(p, depth+1, expanding)
+		}
+	}
+	if m["items"] != nil {
+		out.Items = s.schema(m["items"], depth+1, expanding)
+	}
+	switch ap := m["additionalProperties"].(type) {
+	case bool:
+		out.AdditionalProperties = ap
+	case map[string]any:
+		if len(ap) == 0 {
+			out.AdditionalProperties = true
+		} else {
+			out.AdditionalProperties = s.schema(ap, depth+1, expanding)
+		}
+	}
+	// allOf is one object in parts: merge the parts into this schema.
+	for _, part := range list(m["allOf"]) {
+		ps := s.schema(part, depth, expanding)
+		if out.Type == "" {
+			out.Type = ps.Type
+		}
+		if out.Description == "" {
+			out.Description = ps.Description
+		}
+		out.Required = append(out.Required, ps.Required...)
+		out.Truncated = out.Truncated || ps.Truncated
+		for n, p := range ps.Properties {
+			if out.Properties == nil {
+				out.Properties = map[string]*catalog.Schema{}
+			}
+			out.Properties[n] = p
+		}
+		if out.Items == nil {
+			out.Items = ps.Items
+		}
+		if out.AdditionalProperties == nil {
+			out.AdditionalProperties = ps.AdditionalProperties
+		}
+	}
+	for _, key := range []string{"oneOf", "anyOf"} {
+		for _, part := range list(m[key]) {
+			out.OneOf = append(out.OneOf, s.schema(part, depth+1, expanding))
+		}
+	}
+	return out
+}
+
+// resolve follows $ref (possibly several in a row) to the node it names.
+func (s *spec) resolve(node any) any {
+	for range 10 {
+		ref := str(obj(node)["$ref"])
+		if ref == "" {
+			return node
+		}
+		var cur any = s.root
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+			cur = obj(cur)[part]
+		}
+		if cur == nil {
+			fmt.Fprintf(os.Stderr, "gen: %s: unresolved $ref %s\n", s.file, ref)
+			return nil
+		}
+		node = cur
+	}
+	return node
+}
+
+func refName(ref string) string { return ref[strings.LastIndex(ref, "/")+1:] }
+
+func obj(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func list(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func num(v any) *float64 {
+	switch v := v.(type) {
+	case int:
+		f := float64(v)
+		return &f
+	case float64:
+		return &v
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return &f
+		}
+	}
+	return nil
 }
 
 // pathParams lists the {name} segments of path in order.
@@ -120,19 +565,28 @@ func pathParams(path string) []string {
 	return params
 }
 
-// firstSentence keeps a description short: its first sentence, at most 200
-// characters.
-func firstSentence(d string) string {
-	d = strings.Join(strings.Fields(d), " ")
-	if i := strings.Index(d, ". "); i >= 0 {
-		d = d[:i+1]
-	}
-	if len(d) > 200 {
-		d = d[:200]
-		if i := strings.LastIndex(d, " "); i > 0 {
-			d = d[:i]
+// oneLine collapses all whitespace to single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// oneParagraphs keeps paragraph breaks and collapses the rest.
+func oneParagraphs(s string) string {
+	var paras []string
+	for _, p := range strings.Split(strings.TrimSpace(s), "\n\n") {
+		if p = oneLine(p); p != "" {
+			paras = append(paras, p)
 		}
-		d += "…"
 	}
-	return d
+	return strings.Join(paras, "\n\n")
+}
+
+// clip cuts s at a word boundary to at most n bytes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	if i := strings.LastIndexAny(s, " \n"); i > 0 {
+		s = s[:i]
+	}
+	return s + "…"
 }

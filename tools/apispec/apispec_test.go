@@ -1,0 +1,165 @@
+package apispec_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clerk-mcp/clerk-mcp/tools/apispec"
+)
+
+func backend(t *testing.T) *apispec.Spec {
+	t.Helper()
+	s, err := apispec.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func violations(t *testing.T, err error) []apispec.Violation {
+	t.Helper()
+	var ve *apispec.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %v, want a *ValidationError", err)
+	}
+	return ve.Violations
+}
+
+func TestFindPrefersLiteralSegments(t *testing.T) {
+	s := backend(t)
+	cases := []struct{ method, path, want string }{
+		{"GET", "/users/count", "GetUsersCount"},
+		{"GET", "/users/user_123", "GetUser"},
+		{"POST", "/users/user_123/ban", "BanUser"},
+		{"GET", "/organizations/org_1/memberships", "ListOrganizationMemberships"},
+		{"delete", "/organizations/org_1/memberships/user_2", "DeleteOrganizationMembership"},
+	}
+	for _, c := range cases {
+		op, _, ok := s.Find(c.method, c.path)
+		if !ok || op.ID != c.want {
+			t.Errorf("Find(%s %s) = %v, want %s", c.method, c.path, op, c.want)
+		}
+	}
+	if _, _, ok := s.Find("GET", "/no/such/thing"); ok {
+		t.Error("Find matched an undocumented path")
+	}
+}
+
+func TestCheckRequestNamesTheFieldAndWhatWasExpected(t *testing.T) {
+	s := backend(t)
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		req     apispec.Request
+		pointer string
+		problem string
+	}{
+		{"missing required field",
+			apispec.Request{Method: "POST", Path: "/organizations", Body: []byte(`{"slug":"acme"}`)},
+			"/body/name", "missing"},
+		{"wrong type",
+			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address":"ada@example.com"}`)},
+			"/body/email_address", "must be of type array"},
+		{"enum violation",
+			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address_identification_status":["maybe"]}`)},
+			"/body/email_address_identification_status/0", "must be one of: verified, reserved"},
+		{"unknown property",
+			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"emails":["ada@example.com"]}`)},
+			"/body", `"emails" is unsupported`},
+		{"query parameter type",
+			apispec.Request{Method: "GET", Path: "/users", Query: url.Values{"limit": {"ten"}}},
+			"/query/limit", "must be a valid integer"},
+		{"body that is not JSON",
+			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address":`)},
+			"/body", "decode"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vs := violations(t, s.CheckRequest(ctx, c.req))
+			for _, v := range vs {
+				if v.Pointer == c.pointer && strings.Contains(v.Problem, c.problem) {
+					return
+				}
+			}
+			t.Fatalf("violations %+v, want %s: ...%s...", vs, c.pointer, c.problem)
+		})
+	}
+}
+
+func TestCheckRequestAcceptsValidAndUnknown(t *testing.T) {
+	s := backend(t)
+	ctx := context.Background()
+	for _, req := range []apispec.Request{
+		{Method: "POST", Path: "/users", Body: []byte(`{"email_address":["ada@example.com"],"password":"correct horse battery"}`)},
+		{Method: "POST", Path: "/organizations", Body: []byte(`{"name":"Acme"}`)},
+		{Method: "GET", Path: "/users", Query: url.Values{"limit": {"10"}, "offset": {"0"}}},
+		{Method: "GET", Path: "/users/count"},
+		{Method: "POST", Path: "/not/in/the/spec", Body: []byte(`{"anything":1}`)},
+	} {
+		if err := s.CheckRequest(ctx, req); err != nil {
+			t.Errorf("%s %s: %v", req.Method, req.Path, err)
+		}
+	}
+}
+
+func TestViolationsNeverQuoteTheValue(t *testing.T) {
+	s := backend(t)
+	secret := "hunter2-do-not-echo"
+	for _, req := range []apispec.Request{
+		{Method: "POST", Path: "/users", Body: []byte(`{"password":["` + secret + `"]}`)},
+		{Method: "GET", Path: "/users", Query: url.Values{"limit": {secret}}},
+		{Method: "POST", Path: "/users", Body: []byte(`{"email_address_identification_status":["` + secret + `"]}`)},
+	} {
+		err := s.CheckRequest(context.Background(), req)
+		if err == nil {
+			t.Fatalf("%s: no violation", req.Body)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Fatalf("the violation quotes the value: %v", err)
+		}
+	}
+}
+
+func TestPlatformSpecLoads(t *testing.T) {
+	s, err := apispec.Platform()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, params, ok := s.Find("GET", "/platform/applications/app_1")
+	if !ok || params["applicationID"] != "app_1" {
+		t.Fatalf("Find platform application: %+v %v %v", op, params, ok)
+	}
+}
+
+// The embedded copies must be what gen makes of the vendored specs today:
+// a spec update without `go generate ./tools/apispec` fails here.
+func TestEmbeddedSpecsAreFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	out := t.TempDir()
+	cmd := exec.Command("go", "run", "./gen", "-out", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, b)
+	}
+	for _, name := range []string{"backend.json.gz", "platform.json.gz"} {
+		fresh, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fresh, embedded) {
+			t.Errorf("%s is stale: run `go generate ./tools/apispec`", name)
+		}
+	}
+}
