@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,5 +220,34 @@ func TestLoginDeviceCommand(t *testing.T) {
 	}
 	if out, _, code := w.run(t, nil, "whoami"); code != 0 || !strings.Contains(out, "ada@example.com") {
 		t.Fatalf("whoami after device login: %s", out)
+	}
+}
+
+// A hostile userinfo answer cannot put escape sequences or line breaks on
+// the user's terminal through whoami.
+func TestWhoamiPrintsCleanUserInfo(t *testing.T) {
+	w := newWorld(t)
+	evil := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		io.WriteString(rw, `{"sub":"user_1","email":"ada@example.com\u001b]0;owned\u0007",`+
+			`"name":"\u001b[31mAda\u001b[0m\nclerk-mcp: logged out\u202e"}`)
+	}))
+	defer evil.Close()
+	st, err := store.Open(store.Options{Dir: w.dir, Issuer: evil.URL, ClientID: fakeclerk.ClientID, Mode: store.ModeFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &store.Session{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour),
+		ObtainedAt: time.Now(), Issuer: evil.URL, ClientID: fakeclerk.ClientID}
+	if err := st.Save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := w.run(t, []string{"CLERK_OAUTH_BASE_URL=" + evil.URL}, "whoami")
+	if code != 0 {
+		t.Fatalf("whoami: exit %d\n%s%s", code, out, errOut)
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	if strings.ContainsAny(out, "\x1b\x07\r\u202e") || first != "Logged in to "+evil.URL+" as [31mAda[0m clerk-mcp: logged out <ada@example.com]0;owned> (user_1)" {
+		t.Fatalf("whoami printed %q", out)
 	}
 }

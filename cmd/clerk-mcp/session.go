@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 )
 
 // loginResult is `login --json`.
@@ -52,7 +53,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(c.stderr, "warning: %s\n", w)
+		fmt.Fprintf(c.stderr, "warning: %s\n", safetext.Clean(w))
 	}
 	who := "Logged in to " + e.cfg.BaseURL
 	if res.User != nil {
@@ -69,7 +70,7 @@ func loginError(err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	return &auth.AuthError{Reason: auth.ReasonNotLoggedIn, Message: err.Error(),
+	return &auth.AuthError{Reason: auth.ReasonNotLoggedIn, Message: safetext.Clean(err.Error()),
 		Remedy: "Run `clerk-mcp login` again (--no-browser over SSH, --device where offered).", Err: err}
 }
 
@@ -93,7 +94,7 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 			Warning   string `json:"warning,omitempty"`
 		}{res.HadSession, res.HadSession && res.RevokeErr == nil, e.cfg.BaseURL, res.Location, ""}
 		if res.RevokeErr != nil {
-			out.Warning = "could not revoke the session at Clerk: " + res.RevokeErr.Error()
+			out.Warning = "could not revoke the session at Clerk: " + safetext.Clean(res.RevokeErr.Error())
 		}
 		c.printJSON(out)
 		return exitOK
@@ -103,7 +104,7 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if res.RevokeErr != nil {
-		fmt.Fprintf(c.stderr, "warning: could not revoke the session at Clerk (%v); it was deleted here and expires at Clerk on its own.\n", res.RevokeErr)
+		fmt.Fprintf(c.stderr, "warning: could not revoke the session at Clerk (%s); it was deleted here and expires at Clerk on its own.\n", safetext.Clean(res.RevokeErr.Error()))
 	}
 	fmt.Fprintf(c.stdout, "Logged out of %s; removed the session from %s.\n", e.cfg.BaseURL, res.Location)
 	return exitOK
@@ -185,14 +186,18 @@ func (c *cli) refresh(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// describeUser names u for a terminal. The fields are Clerk's words;
+// auth cleans them already, and cleaning again here keeps this printing
+// safe whatever built u.
 func describeUser(u *auth.UserInfo) string {
+	name, email, id := safetext.Clean(u.Name), safetext.Clean(u.Email), safetext.Clean(u.UserID)
 	switch {
-	case u.Name != "" && u.Email != "":
-		return fmt.Sprintf("%s <%s> (%s)", u.Name, u.Email, u.UserID)
-	case u.Email != "":
-		return fmt.Sprintf("%s (%s)", u.Email, u.UserID)
+	case name != "" && email != "":
+		return fmt.Sprintf("%s <%s> (%s)", name, email, id)
+	case email != "":
+		return fmt.Sprintf("%s (%s)", email, id)
 	}
-	return u.UserID
+	return id
 }
 
 // configError presents a configuration problem in the error vocabulary.
