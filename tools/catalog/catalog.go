@@ -44,40 +44,65 @@ var endpointsGzip []byte
 // record is one operation in endpoints.json.gz: what a hit shows, its tags,
 // and the further words it may be found by: its whole description (Words),
 // the names of its parameters and body fields (Names) and of its query
-// parameters alone (Query), which are what a list can be filtered by.
+// parameters alone (Query), which are what a list can be filtered by, and
+// the words of what its fields are for and answer with (Vocab).
 type record struct {
 	Endpoint
 	Tags  []string `json:"tags,omitempty"`
 	Words string   `json:"words,omitempty"`
 	Names string   `json:"names,omitempty"`
 	Query string   `json:"query,omitempty"`
+	Vocab string   `json:"vocab,omitempty"`
 }
 
 // indexed is an endpoint with what the ranking knows of it.
 type indexed struct {
 	Endpoint
-	tags     []string
-	head     map[string]bool // stems of the summary and operation id, to recognise an action verb
-	intent   string          // list, get, count, create, update, delete, or an action word
-	class    string          // the operation kind of intent: revoke is a delete
-	resource string          // the last static path segment, stemmed: "membership"
-	params   [][]string      // what each path parameter names: "organization" for {organization_id}
-	bulk     bool            // acts on many at once ("Ban multiple users", /invitations/bulk)
-	depth    int             // path segments
+	tags      []string
+	head      map[string]bool // stems of the summary and operation id, to recognise an action verb
+	intent    string          // list, get, count, create, update, delete, or an action word
+	class     string          // the operation kind of intent: revoke is a delete
+	resource  string          // the last static path segment, stemmed: "membership"
+	params    [][]string      // what each path parameter names: "organization" for {organization_id}
+	pathStems []string        // stems of the static path segments: what the operation is about
+	bulk      bool            // acts on many at once ("Ban multiple users", /invitations/bulk)
+	depth     int             // path segments
 }
 
-// Fields an endpoint is found by, with the weight of a word found there: a
-// word of the summary says more about what the operation does than one
-// that its description merely mentions.
+// Fields an endpoint is found by, BM25F style: a word's frequency in each
+// field, weighted by the field and normalised by the field's length, adds
+// up to one term frequency that saturates. A word of the summary says more
+// about what the operation does than one its description merely mentions,
+// and a word in a short description more than one in a long one.
 const (
-	fieldSummary     = 4
-	fieldOperationID = 2.5
-	fieldPath        = 2
-	fieldTags        = 1.5
-	fieldDescription = 1
-	fieldNames       = 0.8 // parameter and body field names
-	fieldTagDesc     = 0.6 // descriptions of the endpoint's tags
-	fieldFilter      = 4   // a query parameter named after what a query filters by ("by email")
+	fieldSummary = iota
+	fieldOperationID
+	fieldPath
+	fieldTags
+	fieldDescription
+	fieldNames // parameter and body field names
+	fieldTagDesc
+	fieldVocab // what its fields are for and the fields it answers with
+	numFields
+)
+
+// fieldWeight and fieldNorm are each field's weight and how much its
+// length matters (BM25's b): a summary is short by nature, so its length
+// says little; the length of a description says how much it rambles.
+var (
+	fieldWeight = [numFields]float64{3, 1.1, 0.75, 0.5, 0.3, 0.22, 0.16, 0.13}
+	fieldNorm   = [numFields]float64{0.2, 0.2, 0.2, 0.2, 0.75, 0.5, 0.5, 0.75}
+)
+
+const (
+	bm25K1 = 1.2 // how fast term frequency saturates
+	// bm25Scale brings a saturated score back to the scale the rank's
+	// bonuses are set for: a summary word alone scores about fieldWeight
+	// of the summary times its idf.
+	bm25Scale = 5.2
+	// fieldFilter is the weight of a query parameter named after what a
+	// query filters by ("by email").
+	fieldFilter = 4
 )
 
 // posting is one endpoint a stem is found in, with the weight of the best
@@ -116,6 +141,8 @@ var index = sync.OnceValue(func() *catalogIndex {
 		idf:       map[string]float64{},
 		actions:   map[string]bool{},
 	}
+	fieldStems := make([][numFields][]string, len(f.Endpoints))
+	var avgLen [numFields]float64
 	for i, r := range f.Endpoints {
 		var statics []string
 		for _, seg := range strings.Split(strings.TrimPrefix(r.Path, "/v1/"), "/") {
@@ -127,23 +154,17 @@ var index = sync.OnceValue(func() *catalogIndex {
 		for _, t := range r.Tags {
 			tagDescs = append(tagDescs, f.Tags[t])
 		}
-		best := map[string]float32{}
-		add := func(text string, w float32) {
-			for _, tok := range tokens(text) {
-				if s := stem(tok); best[s] < w {
-					best[s] = w
-				}
-			}
+		texts := [numFields]string{
+			r.Summary, r.OperationID, strings.Join(statics, " "), strings.Join(r.Tags, " "),
+			r.Words, r.Names, strings.Join(tagDescs, " "), r.Vocab,
 		}
-		add(r.Summary, fieldSummary)
-		add(r.OperationID, fieldOperationID)
-		add(strings.Join(statics, " "), fieldPath)
-		add(strings.Join(r.Tags, " "), fieldTags)
-		add(r.Words, fieldDescription)
-		add(r.Names, fieldNames)
-		add(strings.Join(tagDescs, " "), fieldTagDesc)
-		for s, w := range best {
-			idx.postings[s] = append(idx.postings[s], posting{int32(i), w})
+		for k, text := range texts {
+			toks := tokens(text)
+			fieldStems[i][k] = make([]string, len(toks))
+			for j, tok := range toks {
+				fieldStems[i][k][j] = stem(tok)
+			}
+			avgLen[k] += float64(len(toks)) / float64(len(f.Endpoints))
 		}
 		seen := map[string]bool{}
 		for _, tok := range tokens(r.Query) {
@@ -172,21 +193,49 @@ var index = sync.OnceValue(func() *catalogIndex {
 				}
 			}
 		}
+		var pathStems []string
+		for _, seg := range statics {
+			for _, tok := range tokens(seg) {
+				if st := stem(tok); tok != "platform" && !slices.Contains(pathStems, st) {
+					pathStems = append(pathStems, st)
+				}
+			}
+		}
 		e := indexed{
-			params:   params,
-			Endpoint: r.Endpoint,
-			tags:     r.Tags,
-			head:     head,
-			intent:   intentOf(r.Endpoint),
-			resource: strings.Join(res, "_"),
-			bulk:     strings.HasSuffix(r.Path, "/bulk") || head["multiple"],
-			depth:    strings.Count(r.Path, "/"),
+			pathStems: pathStems,
+			params:    params,
+			Endpoint:  r.Endpoint,
+			tags:      r.Tags,
+			head:      head,
+			intent:    intentOf(r.Endpoint),
+			resource:  strings.Join(res, "_"),
+			bulk:      strings.HasSuffix(r.Path, "/bulk") || head["multiple"],
+			depth:     strings.Count(r.Path, "/"),
 		}
 		e.class = classOf(e.intent)
 		if !coreVerbs[e.intent] {
 			idx.actions[stem(e.intent)] = true
 		}
 		idx.endpoints[i] = e
+	}
+	for i := range fieldStems {
+		tf := map[string]float64{}
+		for k, stems := range fieldStems[i] {
+			// A word counts once a field: that a long description says
+			// "organization" five times makes it no more about
+			// organizations than the summary that says it once.
+			norm := 1 - fieldNorm[k] + fieldNorm[k]*float64(len(stems))/max(avgLen[k], 1)
+			seen := map[string]bool{}
+			for _, s := range stems {
+				if !seen[s] {
+					seen[s] = true
+					tf[s] += fieldWeight[k] / norm
+				}
+			}
+		}
+		for s, v := range tf {
+			idx.postings[s] = append(idx.postings[s], posting{int32(i), float32(bm25Scale * v / (bm25K1 + v))})
+		}
 	}
 	// Postings are sorted by stem order of a map; sort them by endpoint so
 	// that the accumulation order, and so float rounding, is the same on
@@ -367,6 +416,35 @@ func (e *indexed) rank(q parsedQuery, s, covered float64) float64 {
 	if q.verb != "" {
 		s += q.verbFit(e)
 	}
+	// What the path is about should be what the query asks about: the
+	// organization's domains are no answer to "list organizations".
+	if len(e.pathStems) > 0 {
+		n := 0
+		for _, p := range e.pathStems {
+			if q.mentions[p] {
+				n++
+			}
+		}
+		s += pathFit * float64(n) / float64(len(e.pathStems))
+	}
+	// The Platform API manages applications for a workspace; the Backend
+	// API one application's users. A query says which by its cues
+	// ("agency", "client apps", "across apps"); without any, the Backend
+	// twin of an operation is the likelier one.
+	switch {
+	case e.Target == "platform" && q.platform:
+		s += platformFit
+	case e.Target == "platform":
+		s -= 1
+	}
+	if q.across {
+		// "Invitations across every organization": not one of them.
+		for _, p := range e.params {
+			if slices.ContainsFunc(p, func(s string) bool { return q.mentions[s] }) {
+				s -= 1.5
+			}
+		}
+	}
 	switch {
 	case e.bulk && !q.bulk:
 		s -= 2
@@ -378,6 +456,11 @@ func (e *indexed) rank(q parsedQuery, s, covered float64) float64 {
 	}
 	return s - 0.1*float64(e.depth)
 }
+
+const (
+	pathFit     = 3   // bonus for a path all of whose words the query mentions
+	platformFit = 2.5 // bonus for a Platform operation when the query says Platform
+)
 
 // verbClass is the operation kind an action word belongs to: uploading a
 // logo updates it, revoking an invitation deletes it in effect.

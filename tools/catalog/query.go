@@ -20,6 +20,8 @@ type parsedQuery struct {
 	mentions map[string]bool // every stem the query may mean, to compare with a resource
 	one      map[string]bool // stems of things named in the singular, to compare with path parameters
 	bulk     bool            // the query asks for a bulk operation
+	platform bool            // the query speaks of the Platform API: apps of a workspace, client apps
+	across   bool            // the query wants things across every parent: "invitations across all orgs"
 }
 
 // group is one thing the query asks for, with the catalog words that may
@@ -45,6 +47,9 @@ type sense struct {
 	terms  []string // catalog words it stands for, "word" or "word/weight"
 	drop   bool     // the word itself is not a content word ("kick", "how many")
 	person bool     // it names a person: with a group word, it asks about membership
+	app    bool     // it names an application: with a workspace or a client, the Platform API
+	host   bool     // a workspace or a client: with an application, who manages it on the Platform API
+	plat   bool     // it says Platform API by itself ("agency")
 	weak   bool     // a vague word ("someone"): it helps where found but a result need not have it
 	group  bool     // it names an organization
 	strong bool     // an idiom with one meaning ("sign in as"): weighs more than a plain word
@@ -70,6 +75,20 @@ var verbWords = map[string]string{
 	"set": "update", "patch": "update", "promote": "update", "demote": "update", "adjust": "update",
 	"turn on": "update", "enable": "update", "toggle": "update", "switch": "update", "move": "update",
 	"count": "count", "how many": "count", "number of": "count", "total": "count",
+	// Everyday ways to say the same.
+	"pull up": "get", "open": "get", "check": "get", "look at": "get", "dump": "get", "download": "get",
+	"describe": "get", "which": "get", "reveal": "get", "export": "list",
+	"mint": "create", "import": "create", "spin up": "create", "enroll": "create", "start": "create", "put": "create",
+	"strip": "delete", "forget": "delete", "nuke": "delete", "trash": "delete", "discard": "delete",
+	"take off": "delete", "take out": "delete", "unenroll": "delete", "unregister": "delete",
+	"save": "update", "customize": "update", "customise": "update", "tweak": "update", "flip": "update", "mark": "update",
+	// Action paths' own words, as users say them.
+	"invalidate": "revoke", "take back": "revoke", "retract": "revoke", "expire": "revoke", "void": "revoke",
+	"decline": "reject", "refuse": "reject", "swap": "replace", "overwrite": "replace",
+	"top up": "adjust", "renew": "refresh", "exchange": "refresh", "admit": "invite", "let in": "invite",
+	"freeze": "lock", "unfreeze": "unlock", "adopt": "claim", "take over": "claim", "combine": "merge",
+	"regenerate": "rotate", "roll": "rotate", "cycle": "rotate", "recheck": "trigger", "retry": "trigger",
+	"prolong": "extend",
 }
 
 // coreVerbs are intents that operation kinds have; other intents are
@@ -83,13 +102,13 @@ var coreVerbs = map[string]bool{"list": true, "get": true, "count": true, "creat
 var lexicon = map[string]sense{
 	// Organizations and their members.
 	"org": {terms: []string{"organization"}, group: true}, "organization": {group: true},
-	"team": {terms: []string{"organization/0.9"}, group: true}, "workspace": {terms: []string{"organization/0.9"}, group: true},
+	"team": {terms: []string{"organization/0.9"}, group: true}, "workspace": {terms: []string{"organization/0.9"}, group: true, host: true},
 	"company": {terms: []string{"organization/0.7"}, group: true}, "tenant": {terms: []string{"organization/0.8"}, group: true},
 	"account team": {terms: []string{"organization/0.8"}, group: true},
-	"member":       {terms: []string{"membership"}, person: true}, "membership": {person: true},
-	"teammate": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true}, "colleague": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true},
+	"member":       {terms: []string{"membership"}, person: true},
+	"teammate":     {terms: []string{"user/0.4"}, drop: true, person: true, weak: true}, "colleague": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true},
 	"coworker": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true}, "employee": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true},
-	"seat":  {terms: []string{"membership/0.8"}},
+	"seat":  {terms: []string{"membership/0.8", "subscription/0.6"}},
 	"admin": {terms: []string{"role/0.8"}}, "right": {terms: []string{"role/0.8", "permission/0.6"}},
 	"everyone":  {terms: []string{"user/0.4"}, verb: "list", drop: true, person: true, weak: true},
 	"everybody": {terms: []string{"user/0.4"}, verb: "list", drop: true, person: true, weak: true},
@@ -105,7 +124,7 @@ var lexicon = map[string]sense{
 	"end user": {terms: []string{"user"}, person: true}, "spammer": {terms: []string{"user/0.5", "ban/0.5"}, drop: true, person: true, weak: true},
 	"visitor": {terms: []string{"user/0.4"}, drop: true, person: true, weak: true}, "account": {terms: []string{"user", "account/0.3"}},
 	"clerk account": {drop: true}, "clerk dashboard": {drop: true},
-	"profile": {terms: []string{"user/0.5", "profile/0.8"}},
+	"profile": {terms: []string{"user", "profile/0.3"}},
 	// Impersonation: actor tokens.
 	"impersonate":   {terms: []string{"actor", "impersonate"}, verb: "create", strong: true},
 	"impersonation": {terms: []string{"actor", "impersonate"}, strong: true},
@@ -173,7 +192,7 @@ var lexicon = map[string]sense{
 	"icon": {terms: []string{"favicon", "logo/0.7"}}, "mail": {terms: []string{"email"}}, "e mail": {terms: []string{"email"}},
 	"email": {terms: []string{"email"}}, "sms": {terms: []string{"phone", "sms"}}, "mobile": {terms: []string{"phone"}}, "cell": {terms: []string{"phone"}},
 	"phone": {}, "pwd": {terms: []string{"password"}}, "passphrase": {terms: []string{"password"}},
-	"breached": {terms: []string{"compromise"}}, "leaked": {terms: []string{"compromise"}}, "pwned": {terms: []string{"compromise"}},
+	"pwned":  {terms: []string{"compromise", "hibp/0.8"}},
 	"social": {terms: []string{"external", "account/0.5", "oauth/0.5"}}, "google": {terms: []string{"external/0.8", "oauth/0.6"}},
 	"github": {terms: []string{"external/0.8", "oauth/0.6"}}, "connected account": {terms: []string{"external", "account"}, strong: true},
 	"linked account": {terms: []string{"external", "account"}, strong: true}, "wallet": {terms: []string{"web3", "wallet"}},
@@ -186,21 +205,24 @@ var lexicon = map[string]sense{
 	"scim": {terms: []string{"directory"}}, "directory sync": {terms: []string{"scim", "directory"}, strong: true},
 	"provisioning": {terms: []string{"scim", "directory"}},
 	// Applications, instances, keys, domains.
-	"app": {terms: []string{"application"}}, "project": {terms: []string{"application"}}, "client": {terms: []string{"client/0.5"}, weak: true},
+	"app": {terms: []string{"application"}, app: true}, "project": {terms: []string{"application"}, app: true},
+	"application": {app: true}, "client": {terms: []string{"client/0.5"}, weak: true, host: true},
+	"agency": {drop: true, plat: true}, "platform": {drop: true, plat: true}, "platform api": {drop: true, plat: true},
+	"reseller": {drop: true, plat: true}, "white label": {drop: true, plat: true},
 	"clerk workspace": {drop: true}, "clerk project": {terms: []string{"application"}},
 	"environment": {terms: []string{"instance"}}, "env": {terms: []string{"instance"}}, "production": {terms: []string{"instance/0.6", "production"}},
 	"development": {terms: []string{"instance/0.6", "development"}}, "staging": {terms: []string{"instance/0.6"}}, "prod": {terms: []string{"instance/0.6", "production"}},
 	"dev": {terms: []string{"instance/0.6", "development"}}, "setting": {terms: []string{"config/0.8", "setting"}}, "config": {terms: []string{"setting/0.8"}},
 	"configuration": {terms: []string{"config", "setting/0.8"}},
 	"secret key":    {terms: []string{"secret", "key"}}, "api key": {terms: []string{"api", "key"}}, "sk": {terms: []string{"secret", "key"}},
-	"credential": {terms: []string{"secret", "key"}}, "leak": {terms: []string{"rotate/0.6", "compromise/0.6"}},
+	"credential": {terms: []string{"secret", "key"}}, "leak": {terms: []string{"rotate/0.6", "compromise"}},
 	"dns": {terms: []string{"dns", "domain"}}, "cname": {terms: []string{"dns", "domain"}}, "custom domain": {terms: []string{"domain"}},
 	"hostname": {terms: []string{"domain"}}, "url": {terms: []string{"url", "redirect/0.5"}}, "callback": {terms: []string{"redirect", "url/0.7"}},
 	"allowed redirect": {terms: []string{"redirect"}}, "webhook": {terms: []string{"svix", "webhook"}}, "event": {terms: []string{"svix/0.6", "webhook/0.6"}},
 	"ownership": {terms: []string{"transfer/0.7"}}, "hand over": {terms: []string{"transfer"}, verb: "create", drop: true, strong: true},
 	"give": {verb: "update", drop: true}, "grant": {verb: "update", drop: true}, "award": {verb: "update", drop: true},
 	"connect": {verb: "create", drop: true}, "attach": {verb: "create", drop: true}, "hook up": {verb: "create", drop: true},
-	"configure": {verb: "create", drop: true}, "hand": {terms: []string{"transfer"}, verb: "create", drop: true}, "machine to machine": {terms: []string{"m2m", "machine"}, strong: true},
+	"configure": {verb: "create", drop: true}, "hand": {terms: []string{"transfer"}, verb: "create", drop: true}, "machine to machine": {terms: []string{"m2m", "machine/0.4"}, strong: true},
 	"service account": {terms: []string{"machine", "m2m/0.7"}}, "oauth app": {terms: []string{"oauth", "application"}, strong: true},
 	"oauth client":   {terms: []string{"oauth", "application"}, strong: true},
 	"email template": {terms: []string{"template", "email"}}, "sms template": {terms: []string{"template", "sms"}},
@@ -209,6 +231,43 @@ var lexicon = map[string]sense{
 	"validate": {terms: []string{"verify"}, verb: "verify"}, "cancel": {verb: "cancel"}, "withdraw": {terms: []string{"revoke"}, verb: "revoke"},
 	"multiple": {}, "bulk": {}, "many": {terms: []string{"multiple"}}, "batch": {terms: []string{"bulk", "multiple"}},
 	"pending": {terms: []string{"pending"}},
+	// Sessions and devices.
+	"browser": {terms: []string{"device", "session/0.5"}}, "cookie": {terms: []string{"client/0.7", "session/0.5"}},
+	"fresh": {terms: []string{"refresh"}}, "one time code": {terms: []string{"verification", "code/0.5"}, strong: true},
+	"code": {terms: []string{"code", "verification/0.5"}}, "text": {terms: []string{"phone/0.6", "sms/0.6"}},
+	"one click": {terms: []string{"sign", "token/0.5"}}, "valid": {terms: []string{"verify"}, verb: "verify", drop: true},
+	// Who may sign up, and instance settings.
+	"throwaway": {terms: []string{"disposable", "restriction/0.6"}}, "burner": {terms: []string{"disposable", "restriction/0.6"}},
+	"disposable": {terms: []string{"disposable", "restriction/0.6"}}, "plus addressing": {terms: []string{"subaddress"}, strong: true},
+	"email alias": {terms: []string{"subaddress"}}, "subaddress": {terms: []string{"subaddress"}},
+	"sender": {terms: []string{"from"}}, "from address": {terms: []string{"from", "email"}, strong: true},
+	"cors": {terms: []string{"origin"}}, "haveibeenpwned": {terms: []string{"hibp"}},
+	"breach": {terms: []string{"compromise", "hibp/0.8"}}, "country": {terms: []string{"country"}}, "fraud": {terms: []string{"protect/0.8"}},
+	"limit": {terms: []string{"max", "limit"}}, "cap": {terms: []string{"max"}}, "maximum": {terms: []string{"max"}},
+	"feature": {terms: []string{"setting/0.7", "enable/0.5"}}, "turned on": {terms: []string{"enable"}, verb: "get", drop: true},
+	"protection": {terms: []string{"protect"}},
+	// Billing.
+	"tier": {terms: []string{"plan", "price/0.6"}},
+	"bill": {terms: []string{"statement", "billing/0.6"}}, "receipt": {terms: []string{"statement"}},
+	"charge": {terms: []string{"payment", "attempt/0.6"}}, "monthly": {terms: []string{"price/0.6"}}, "annual": {terms: []string{"price/0.6"}},
+	"yearly": {terms: []string{"price/0.6"}}, "upgrade": {terms: []string{"transition", "price/0.6"}, verb: "create"},
+	"downgrade": {terms: []string{"transition", "price/0.6"}, verb: "create"}, "balance": {terms: []string{"credit", "balance"}},
+	// Directories and enterprise connections.
+	"idp group": {terms: []string{"group", "directory/0.5"}, strong: true}, "mapping": {terms: []string{"mapping"}},
+	"group of roles": {terms: []string{"role set"}, strong: true},
+	// Domains and redirects.
+	"satellite": {terms: []string{"satellite", "domain"}}, "return address": {terms: []string{"redirect", "url"}, strong: true},
+	"deep link": {terms: []string{"redirect", "url"}, strong: true}, "redirect": {terms: []string{"redirect", "url/0.7"}},
+	"ssl": {terms: []string{"ssl", "status/0.6"}}, "certificate": {terms: []string{"ssl", "status/0.6"}}, "cert": {terms: []string{"ssl", "status/0.6"}},
+	"auto join": {terms: []string{"domain", "enrollment"}, strong: true}, "automatically join": {terms: []string{"domain", "enrollment"}, strong: true},
+	"signing key": {terms: []string{"jwks"}, strong: true}, "verification key": {terms: []string{"jwks"}, strong: true},
+	// Templates.
+	"wording": {terms: []string{"template"}}, "copy": {terms: []string{"template/0.6"}}, "subject line": {terms: []string{"template"}},
+	"delivery": {terms: []string{"delivery", "template/0.5"}}, "deliver": {terms: []string{"delivery", "template/0.5"}},
+	// Machines and keys.
+	"m2m": {terms: []string{"m2m", "machine/0.5"}}, "service to service": {terms: []string{"m2m", "machine/0.5"}, strong: true},
+	"service": {terms: []string{"machine/0.5"}}, "keyless": {terms: []string{"accountless"}},
+	"auth config": {terms: []string{"config"}, strong: true}, "auth setting": {terms: []string{"config", "setting/0.8"}},
 }
 
 // stopwords carry no meaning for the ranking.
@@ -269,25 +328,72 @@ func isPlentiful(w string) bool {
 // email", "organizations with more than 10 members".
 var filterWords = setOf("by with whose where named called matching having")
 
+// idPrefixes are the prefixes of Clerk's object ids, with what they name:
+// "user_2abc" is one user, "sess_123" one session.
+var idPrefixes = map[string]string{
+	"user": "user", "sess": "session", "org": "organization", "orginv": "organization invitation",
+	"orgmem": "membership", "inv": "invitation", "ins": "instance", "app": "application",
+	"idn": "email address", "jtmp": "jwt template", "mch": "machine", "ak": "api key",
+	"dmn": "domain", "sia": "sign in", "sua": "sign up", "client": "client", "rol": "role",
+	"perm": "permission", "oat": "oauth access token", "m2m": "m2m token", "act": "actor token",
+	"saml": "saml connection", "ext": "external account", "wle": "waitlist", "cplan": "plan",
+}
+
+// literals takes the values out of a query (email addresses, domains,
+// URLs, object ids) and adds what each says about the operation wanted:
+// an email address is a way to find a user, a domain an identifier to
+// allow or block, a URL most often a redirect, "user_2abc" one user.
+// Their own words ("jane", "acme", "com") would otherwise match at
+// random. It returns the query without them.
+func (pq *parsedQuery) literals(q string, idx *catalogIndex) string {
+	fields := strings.Fields(q)
+	kept := fields[:0]
+	var email, domain, url bool
+	for _, f := range fields {
+		lf := strings.Trim(strings.ToLower(f), ".,;:!?()'\"`")
+		switch {
+		case strings.Contains(lf, "://"):
+			url = true
+		case strings.Contains(lf, "@") && strings.Contains(lf[strings.Index(lf, "@"):], "."):
+			email = true
+		case strings.Contains(lf, ".") && len(lf) > 3 && !strings.Contains(lf, ".."):
+			domain = true
+		default:
+			if i := strings.IndexByte(lf, '_'); i > 0 && len(lf)-i > 4 && strings.IndexFunc(lf[i+1:], unicode.IsDigit) >= 0 {
+				if what, ok := idPrefixes[lf[:i]]; ok {
+					pq.addGroup(group{alts: alts(what), weight: 1, one: true}, idx)
+					continue
+				}
+			}
+			kept = append(kept, f)
+			continue
+		}
+	}
+	switch {
+	case email:
+		pq.addGroup(group{alts: alts("email address", "email", "identifier/0.6"), weight: 1}, idx)
+	case domain:
+		pq.addGroup(group{alts: alts("identifier", "domain/0.8", "email/0.6"), weight: 1}, idx)
+	}
+	if url {
+		pq.addGroup(group{alts: alts("url", "redirect/0.6"), weight: 1}, idx)
+	}
+	return strings.Join(kept, " ")
+}
+
 // parseQuery splits a query into groups of catalog stems and an intent.
 func parseQuery(q string, idx *catalogIndex) parsedQuery {
 	lex, longest := lexiconIndex()
+	pq := parsedQuery{mentions: map[string]bool{}, one: map[string]bool{}}
+	q = pq.literals(q, idx)
 	raw := tokens(q)
 	stems := make([]string, len(raw))
 	for i, t := range raw {
 		stems[i] = stem(t)
 	}
-	pq := parsedQuery{mentions: map[string]bool{}, one: map[string]bool{}}
-	// An email address or a domain in the query ("example.com") is an
-	// identifier to allow, block or find.
-	for _, f := range strings.Fields(strings.ToLower(q)) {
-		if strings.Contains(f, ".") && len(f) > 3 && !strings.HasSuffix(f, ".") {
-			pq.addGroup(group{alts: alts("identifier", "domain/0.8", "email/0.6"), weight: 1}, idx)
-			break
-		}
-	}
 	var own []string
-	var person, grp, filter, singular, undo, plural bool
+	var person, grp, filter, singular, undo, plural, app, plat bool
+	var hosts []int // groups of workspace and client words
 	for i := 0; i < len(stems); {
 		// The longest phrase of the lexicon that starts here wins: "sign in
 		// as" before "sign in" before "sign".
@@ -331,7 +437,15 @@ func parseQuery(q string, idx *catalogIndex) parsedQuery {
 			singular = true
 		}
 		person = person || s.person
-		grp = grp || s.group
+		grp = grp || s.group && !s.host
+		app = app || s.app
+		plat = plat || s.plat
+		if raw[i-n] == "across" {
+			pq.across = true
+		}
+		if s.host {
+			hosts = append(hosts, len(pq.groups))
+		}
 		if s.drop {
 			// A verb's own word still helps a little where a summary uses
 			// it ("Count users", "Trigger DNS check"), but it is no content
@@ -365,6 +479,26 @@ func parseQuery(q string, idx *catalogIndex) parsedQuery {
 		}
 		pq.addGroup(g, idx)
 	}
+	// The apps of a workspace, a client's app, apps across the board: the
+	// Platform API, where "workspace" is no organization.
+	pq.platform = plat || app && (len(hosts) > 0 || pq.across)
+	if pq.platform && len(hosts) > 0 {
+		kept := pq.groups[:0]
+		pq.total = 0
+		for k, g := range pq.groups {
+			if slices.Contains(hosts, k) {
+				continue
+			}
+			kept = append(kept, g)
+			if !g.weak {
+				pq.total += g.weight
+			}
+		}
+		pq.groups = kept
+		delete(pq.mentions, "organization")
+	} else if len(hosts) > 0 {
+		grp = true
+	}
 	// Someone in a team is a membership: "kick someone out of a team",
 	// "add a user to an organization".
 	if person && grp && !pq.mentions["membership"] {
@@ -382,7 +516,7 @@ func parseQuery(q string, idx *catalogIndex) parsedQuery {
 		}
 	}
 	// "Show invoices", "which domains": many things are a list.
-	if pq.verb == "get" && plural {
+	if pq.verb == "get" && plural || pq.verb == "" && plural {
 		pq.verb = "list"
 	}
 	pq.verbStem, pq.class = stem(pq.verb), classOf(pq.verb)

@@ -36,6 +36,7 @@ const (
 	maxFieldDesc       = 300  // characters of a parameter's or field's description
 	maxResponseFields  = 120  // response field paths per operation
 	responseFieldDepth = 1    // nested objects or arrays expanded below the top level of an answer
+	vocabDepth         = 1    // body nesting levels whose field words the ranking indexes
 )
 
 var methods = []string{"get", "post", "put", "patch", "delete"}
@@ -48,6 +49,7 @@ type record struct {
 	Words string   `json:"words,omitempty"`
 	Names string   `json:"names,omitempty"`
 	Query string   `json:"query,omitempty"`
+	Vocab string   `json:"vocab,omitempty"`
 }
 
 // file is endpoints.json.gz, decompressed.
@@ -268,9 +270,72 @@ func (s *spec) operation(target, method, path string, op map[string]any, shared 
 	slices.Sort(names)
 	names = slices.Compact(names)
 	return item{
-		rec:    record{Endpoint: ep, Tags: tags, Words: oneLine(str(op["description"])), Names: strings.Join(names, " "), Query: strings.Join(query, " ")},
+		rec: record{
+			Endpoint: ep, Tags: tags, Words: oneLine(str(op["description"])),
+			Names: strings.Join(names, " "), Query: strings.Join(query, " "), Vocab: vocabulary(d),
+		},
 		detail: d,
 	}, nil
+}
+
+// vocabulary is the further words an operation's fields say about it:
+// what its parameters and body fields are for ("Toggles HaveIBeenPwned
+// checks"), the values they take, and the names of the fields it answers
+// with. A user who asks for "the SMS country blocklist" uses them, not the
+// summary's. Each word is listed once, lowercased, in order of first use.
+func vocabulary(d catalog.Detail) string {
+	var b []string
+	seen := map[string]bool{}
+	add := func(text string) {
+		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+			return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+		}) {
+			if len(w) > 1 && !seen[w] {
+				seen[w] = true
+				b = append(b, w)
+			}
+		}
+	}
+	for _, p := range d.Parameters {
+		add(p.Description)
+		for _, e := range p.Enum {
+			add(str(e))
+		}
+	}
+	var walk func(sch *catalog.Schema, depth int)
+	walk = func(sch *catalog.Schema, depth int) {
+		if sch == nil || depth > vocabDepth {
+			return
+		}
+		for _, e := range sch.Enum {
+			add(str(e))
+		}
+		names := make([]string, 0, len(sch.Properties))
+		for n := range sch.Properties {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			p := sch.Properties[n]
+			add(n)
+			add(p.Description)
+			walk(p, depth+1)
+		}
+		walk(sch.Items, depth)
+		for _, o := range sch.OneOf {
+			walk(o, depth)
+		}
+	}
+	walk(d.Body, 0)
+	fields := make([]string, 0, len(d.ResponseFields))
+	for f := range d.ResponseFields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		add(f)
+	}
+	return strings.Join(b, " ")
 }
 
 // response picks the first 2xx answer and lists its fields as JMESPath-like
