@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/golang-jwt/jwt/v5"
@@ -61,7 +63,7 @@ func (c *Client) Exchange(ctx context.Context, code, verifier, redirectURL strin
 	return c.session(tok, ""), nil
 }
 
-// Refresh redeems refreshToken for a new session. Errors are *AuthError.
+// Refresh redeems refreshToken for a new session. Errors are *envelope.Error.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*store.Session, error) {
 	// An empty access token makes the token source refresh at once.
 	src := c.cfg.oauth2Config("").TokenSource(c.oauthContext(ctx), &oauth2.Token{RefreshToken: refreshToken})
@@ -193,17 +195,17 @@ func describeTokenError(err error) error {
 // spent, revoked or expired.
 var errInvalidGrant = errors.New("invalid_grant")
 
-// classifyRefreshError maps a failed refresh to the reasons of DESIGN rule
+// classifyRefreshError maps a failed refresh to the reasons of refresh rule
 // 6: invalid_grant and other 4xx are session_expired, everything else is a
 // retryable refresh_failed.
-func classifyRefreshError(ctx context.Context, err error) *AuthError {
+func classifyRefreshError(ctx context.Context, err error) *envelope.Error {
 	if rerr, ok := asRedirect(err); ok {
 		// Not Clerk refusing the grant: a captive portal, a proxy or a
 		// base URL that is not Clerk's. The refresh token went nowhere
 		// else and is still good, so the session is kept and the call can
 		// be retried once the network is right.
-		return &AuthError{
-			Reason:    ReasonRefreshFailed,
+		return &envelope.Error{
+			Reason:    envelope.ReasonRefreshFailed,
 			Message:   fmt.Sprintf("Clerk's token endpoint redirected the session refresh (%d) to %s; clerk-mcp does not follow it, so the refresh token was sent nowhere else.", rerr.Status, rerr.Location),
 			Remedy:    "Retry later; the session is kept. A redirect usually means a captive portal or proxy on this network, or a CLERK_OAUTH_BASE_URL that is not Clerk's OAuth server; run `clerk-mcp doctor`.",
 			Retryable: true,
@@ -345,7 +347,8 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (*UserInfo, e
 		Family string `json:"family_name"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("userinfo: decode answer: %w", err)
+		return nil, &envelope.Error{Reason: envelope.ReasonAPIError, Message: "Clerk's userinfo answer is not valid JSON.",
+			Remedy: "Retry later; if it persists, check CLERK_OAUTH_BASE_URL with `clerk-mcp doctor`.", Retryable: true, Err: err}
 	}
 	u := &UserInfo{UserID: raw.UserID, Email: raw.Email, Name: raw.Name}
 	if u.UserID == "" {

@@ -36,6 +36,7 @@ type Config struct {
 	SecretKey      string     // CLERK_SECRET_KEY: sk_ key for the Backend API
 	ConfigDir      string     // CLERK_CONFIG_DIR
 	StoreMode      store.Mode // CLERK_MCP_STORE
+	Profile        string     // CLERK_PROFILE (or --profile): one of several sessions per issuer
 	Browser        string     // BROWSER: command that opens the authorize URL
 }
 
@@ -58,6 +59,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		SecretKey:      get("CLERK_SECRET_KEY", ""),
 		ConfigDir:      get("CLERK_CONFIG_DIR", ""),
 		Browser:        get("BROWSER", ""),
+		Profile:        get("CLERK_PROFILE", store.DefaultProfile),
 	}
 	var errs []error
 	for _, u := range []struct{ name, value string }{
@@ -74,6 +76,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("CLERK_MCP_STORE: %w", err))
 	}
 	c.StoreMode = mode
+	if err := store.CheckProfile(c.Profile); err != nil {
+		errs = append(errs, fmt.Errorf("CLERK_PROFILE (or --profile): %w", err))
+	}
 	if c.ConfigDir == "" {
 		dir, err := os.UserConfigDir()
 		if err != nil {
@@ -118,15 +123,38 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// OpenStore opens the session store for this configuration's issuer and
-// client.
+// OpenStore opens the session store for this configuration's issuer,
+// client and profile.
 func (c Config) OpenStore() (*store.Store, error) {
 	return store.Open(store.Options{
 		Dir:      c.ConfigDir,
 		Issuer:   c.BaseURL,
 		ClientID: c.ClientID,
+		Profile:  c.Profile,
 		Mode:     c.StoreMode,
 	})
+}
+
+// ProfileName is the profile in use: Profile, or store.DefaultProfile
+// for a Config built without one.
+func (c Config) ProfileName() string {
+	if c.Profile == "" {
+		return store.DefaultProfile
+	}
+	return c.Profile
+}
+
+// LoginCommand is the command that logs in to this configuration's
+// profile, for remedies: `clerk-mcp login`, plus --profile for any
+// profile but the default.
+func (c Config) LoginCommand() string { return LoginCommand(c.ProfileName()) }
+
+// LoginCommand is the command that logs in to profile.
+func LoginCommand(profile string) string {
+	if profile != "" && profile != store.DefaultProfile {
+		return "clerk-mcp login --profile " + profile
+	}
+	return "clerk-mcp login"
 }
 
 // oauth2Config describes Clerk's endpoints to x/oauth2.
@@ -137,7 +165,7 @@ func (c Config) oauth2Config(redirectURL string) *oauth2.Config {
 			AuthURL:  c.BaseURL + "/oauth/authorize",
 			TokenURL: c.BaseURL + "/oauth/token",
 			// AutoDetect retries a failed refresh in the other auth style,
-			// spending a rotating refresh token twice (DESIGN rule 8).
+			// spending a rotating refresh token twice (docs/design.md, refresh rule 8).
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		RedirectURL: redirectURL,

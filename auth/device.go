@@ -124,7 +124,7 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, fmt.Errorf("login --device timed out after %s; run `clerk-mcp login --device` again", opts.Timeout)
+				return nil, fmt.Errorf("login --device timed out after %s waiting for the code to be approved", opts.Timeout)
 			}
 			return nil, fmt.Errorf("login cancelled: %w", ctx.Err())
 		case <-time.After(interval * opts.pollUnit / time.Second):
@@ -143,9 +143,9 @@ func LoginDevice(ctx context.Context, client *Client, st SessionStore, opts Logi
 		case "slow_down":
 			interval += 5 * time.Second // RFC 8628 §3.5
 		case "access_denied":
-			return nil, errors.New("login --device: the request was denied in the browser; run `clerk-mcp login --device` again to retry")
+			return nil, errors.New("login --device: the request was denied in the browser")
 		case "expired_token":
-			return nil, errors.New("login --device: the code expired before it was approved; run `clerk-mcp login --device` again")
+			return nil, errors.New("login --device: the code expired before it was approved")
 		default:
 			return nil, fmt.Errorf("login --device: Clerk answered %s", displayCode(code))
 		}

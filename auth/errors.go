@@ -1,69 +1,37 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-)
 
-// Reason is a machine-readable cause that an agent can act on.
-type Reason string
-
-// The reasons of the error envelope (DESIGN.md, "Errors the agent can act on").
-const (
-	ReasonNotLoggedIn      Reason = "not_logged_in"
-	ReasonSessionExpired   Reason = "session_expired"
-	ReasonRefreshFailed    Reason = "refresh_failed"
-	ReasonStoreUnavailable Reason = "store_unavailable"
-	ReasonInvalidInput     Reason = "invalid_input"
-	ReasonReadOnly         Reason = "read_only"
-	ReasonMissingSecretKey Reason = "missing_secret_key"
-	ReasonAPIError         Reason = "api_error"
-	ReasonNetworkError     Reason = "network_error"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 const remedyLogin = "Ask the user to run `clerk-mcp login` in a terminal, then retry."
 
-// AuthError is a failure to obtain a usable access token. Its fields are
-// written for the agent and the user; Err holds the cause for logs and
-// never contains a token.
-type AuthError struct {
-	Reason    Reason `json:"reason"`
-	Message   string `json:"message"`
-	Remedy    string `json:"remedy"`
-	Retryable bool   `json:"retryable"`
-	Err       error  `json:"-"`
-}
+// The session errors. Their fields are written for the agent and the
+// user; Err holds the cause for logs and never contains a token.
 
-func (e *AuthError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %v", e.Message, e.Err)
-	}
-	return e.Message
-}
-
-func (e *AuthError) Unwrap() error { return e.Err }
-
-func errNotLoggedIn() *AuthError {
-	return &AuthError{
-		Reason:  ReasonNotLoggedIn,
+func errNotLoggedIn() *envelope.Error {
+	return &envelope.Error{
+		Reason:  envelope.ReasonNotLoggedIn,
 		Message: "Not logged in to Clerk.",
 		Remedy:  remedyLogin,
 	}
 }
 
-func errSessionExpired(why string, cause error) *AuthError {
-	return &AuthError{
-		Reason:  ReasonSessionExpired,
+func errSessionExpired(why string, cause error) *envelope.Error {
+	return &envelope.Error{
+		Reason:  envelope.ReasonSessionExpired,
 		Message: "Your Clerk session has expired" + why + ".",
 		Remedy:  remedyLogin,
 		Err:     cause,
 	}
 }
 
-func errRefreshFailed(msg string, cause error) *AuthError {
-	return &AuthError{
-		Reason:    ReasonRefreshFailed,
+func errRefreshFailed(msg string, cause error) *envelope.Error {
+	return &envelope.Error{
+		Reason:    envelope.ReasonRefreshFailed,
 		Message:   msg,
 		Remedy:    "Retry in a few seconds; the session is kept. If it keeps failing, run `clerk-mcp doctor`.",
 		Retryable: true,
@@ -71,9 +39,9 @@ func errRefreshFailed(msg string, cause error) *AuthError {
 	}
 }
 
-func errStore(cause error) *AuthError {
-	return &AuthError{
-		Reason:  ReasonStoreUnavailable,
+func errStore(cause error) *envelope.Error {
+	return &envelope.Error{
+		Reason:  envelope.ReasonStoreUnavailable,
 		Message: "The Clerk session store cannot be used: " + cause.Error(),
 		Remedy: "Ask the user to run `clerk-mcp doctor`. If the session file is corrupted, " +
 			"`clerk-mcp logout` removes it and `clerk-mcp login` creates a new one.",
@@ -81,47 +49,26 @@ func errStore(cause error) *AuthError {
 	}
 }
 
-// AsAuthError returns err as an *AuthError, classifying errors that are not
-// one: HTTP status errors become api_error, network failures network_error.
-func AsAuthError(err error) *AuthError {
-	var ae *AuthError
-	if errors.As(err, &ae) {
-		return ae
+// Envelope describes an error answer from an OAuth endpoint.
+func (e *StatusError) Envelope() *envelope.Error {
+	return &envelope.Error{
+		Reason:    envelope.ReasonAPIError,
+		Message:   fmt.Sprintf("Clerk's %s endpoint answered %d %s.", e.Endpoint, e.Status, http.StatusText(e.Status)),
+		Remedy:    "Retry later; if it persists, run `clerk-mcp doctor`.",
+		Retryable: e.Status == http.StatusTooManyRequests || e.Status >= 500,
+		Status:    e.Status,
 	}
-	var se *StatusError
-	if errors.As(err, &se) {
-		return &AuthError{
-			Reason:    ReasonAPIError,
-			Message:   fmt.Sprintf("Clerk's %s endpoint answered %d %s.", se.Endpoint, se.Status, http.StatusText(se.Status)),
-			Remedy:    "Retry later; if it persists, run `clerk-mcp doctor`.",
-			Retryable: se.Status == http.StatusTooManyRequests || se.Status >= 500,
-			Err:       err,
-		}
-	}
-	if re, ok := asRedirect(err); ok {
-		// Retryable: a captive portal redirects everything until the user
-		// signs in to it.
-		return &AuthError{
-			Reason:    ReasonNetworkError,
-			Message:   fmt.Sprintf("Clerk's answer redirected (%d) to %s; clerk-mcp does not follow redirects with credentials, so nothing was sent there.", re.Status, re.Location),
-			Remedy:    "Check for a captive portal or proxy on this network and the configured Clerk URLs, then retry.",
-			Retryable: true,
-			Err:       err,
-		}
-	}
-	if isNetworkError(err) {
-		return &AuthError{
-			Reason:    ReasonNetworkError,
-			Message:   "Could not reach Clerk: " + cleanError(err).Error(),
-			Remedy:    "Check the network connection and CLERK_OAUTH_BASE_URL, then retry.",
-			Retryable: true,
-			Err:       err,
-		}
-	}
-	return &AuthError{
-		Reason:  ReasonAPIError,
-		Message: cleanError(err).Error(),
-		Remedy:  "Run `clerk-mcp doctor` to diagnose.",
-		Err:     err,
+}
+
+// Envelope describes a refused redirect. Retryable: a captive portal
+// redirects everything until the user signs in to it.
+func (e *RedirectError) Envelope() *envelope.Error {
+	return &envelope.Error{
+		Reason: envelope.ReasonNetworkError,
+		Message: fmt.Sprintf("Clerk's answer redirected (%d) to %s; clerk-mcp does not follow redirects with credentials, "+
+			"so nothing was sent there.", e.Status, e.Location),
+		Remedy:    "Check for a captive portal or proxy on this network and the configured Clerk URLs, then retry.",
+		Retryable: true,
+		Status:    e.Status,
 	}
 }

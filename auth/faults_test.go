@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
@@ -107,15 +109,15 @@ func TestMalformedTokenAnswersKeepSession(t *testing.T) {
 	cases := []struct {
 		name      string
 		fault     fakeclerk.Fault
-		reason    auth.Reason
+		reason    envelope.Reason
 		retryable bool
 	}{
-		{"200 not JSON", fakeclerk.Fault{Status: 200, ContentType: "application/json", Body: "{\"access_tok"}, auth.ReasonRefreshFailed, true},
-		{"200 HTML", fakeclerk.Fault{Status: 200, ContentType: "text/html", Body: "<html><body>Welcome</body></html>"}, auth.ReasonRefreshFailed, true},
-		{"200 JSON without access_token", fakeclerk.Fault{Status: 200, Body: `{"token_type":"Bearer"}`}, auth.ReasonRefreshFailed, true},
-		{"502 HTML page", fakeclerk.Fault{Status: 502, ContentType: "text/html", Body: "<html><h1>502 Bad Gateway</h1></html>"}, auth.ReasonRefreshFailed, true},
-		{"503 empty", fakeclerk.Fault{Status: 503, ContentType: "text/plain"}, auth.ReasonRefreshFailed, true},
-		{"403 HTML from a proxy", fakeclerk.Fault{Status: 403, ContentType: "text/html", Body: "<html>Forbidden</html>"}, auth.ReasonSessionExpired, false},
+		{"200 not JSON", fakeclerk.Fault{Status: 200, ContentType: "application/json", Body: "{\"access_tok"}, envelope.ReasonRefreshFailed, true},
+		{"200 HTML", fakeclerk.Fault{Status: 200, ContentType: "text/html", Body: "<html><body>Welcome</body></html>"}, envelope.ReasonRefreshFailed, true},
+		{"200 JSON without access_token", fakeclerk.Fault{Status: 200, Body: `{"token_type":"Bearer"}`}, envelope.ReasonRefreshFailed, true},
+		{"502 HTML page", fakeclerk.Fault{Status: 502, ContentType: "text/html", Body: "<html><h1>502 Bad Gateway</h1></html>"}, envelope.ReasonRefreshFailed, true},
+		{"503 empty", fakeclerk.Fault{Status: 503, ContentType: "text/plain"}, envelope.ReasonRefreshFailed, true},
+		{"403 HTML from a proxy", fakeclerk.Fault{Status: 403, ContentType: "text/html", Body: "<html>Forbidden</html>"}, envelope.ReasonSessionExpired, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,7 +152,7 @@ func TestSlowTokenEndpointIsRetryable(t *testing.T) {
 	src := e.source(auth.SourceOptions{RefreshTimeout: 200 * time.Millisecond})
 	start := time.Now()
 	_, err := src.Token(context.Background())
-	wantReason(t, err, auth.ReasonRefreshFailed, true)
+	wantReason(t, err, envelope.ReasonRefreshFailed, true)
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("gave up after %s, want about the 200ms refresh timeout", d)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 )
@@ -18,7 +20,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // FuzzTokenResponse feeds arbitrary token endpoint answers to a refresh.
-// Whatever Clerk says, the result is a usable session or an AuthError with
+// Whatever Clerk says, the result is a usable session or an *envelope.Error with
 // a refresh reason; the error never carries the body or a control
 // character; the expiry is never in the past (that would refresh on every
 // call).
@@ -43,9 +45,9 @@ func FuzzTokenResponse(f *testing.F) {
 		client := auth.NewClient(auth.Config{BaseURL: "http://127.0.0.1:1", ClientID: "c"}, hc)
 		sess, err := client.Refresh(context.Background(), "rt_old")
 		if err != nil {
-			var ae *auth.AuthError
-			if !errors.As(err, &ae) || (ae.Reason != auth.ReasonRefreshFailed && ae.Reason != auth.ReasonSessionExpired) {
-				t.Fatalf("error %v (%T) is not a refresh AuthError", err, err)
+			var ae *envelope.Error
+			if !errors.As(err, &ae) || (ae.Reason != envelope.ReasonRefreshFailed && ae.Reason != envelope.ReasonSessionExpired) {
+				t.Fatalf("error %v (%T) is not a refresh *envelope.Error", err, err)
 			}
 			if msg := err.Error(); strings.Contains(msg, "\n") || len(msg) > 400 {
 				t.Fatalf("error carries the body: %q", msg)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/clerk-mcp/clerk-mcp/internal/spectest"
@@ -91,17 +93,17 @@ func (e *testEnv) stored(t *testing.T) *store.Session {
 	return s
 }
 
-func wantReason(t *testing.T, err error, reason auth.Reason, retryable bool) *auth.AuthError {
+func wantReason(t *testing.T, err error, reason envelope.Reason, retryable bool) *envelope.Error {
 	t.Helper()
-	var ae *auth.AuthError
+	var ae *envelope.Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error = %v (%T), want *AuthError with reason %s", err, err, reason)
+		t.Fatalf("error = %v (%T), want *envelope.Error with reason %s", err, err, reason)
 	}
 	if ae.Reason != reason || ae.Retryable != retryable {
 		t.Fatalf("reason = %s retryable = %v, want %s %v (%v)", ae.Reason, ae.Retryable, reason, retryable, err)
 	}
 	if ae.Message == "" || ae.Remedy == "" {
-		t.Fatalf("AuthError without message or remedy: %+v", ae)
+		t.Fatalf("envelope without message or remedy: %+v", ae)
 	}
 	return ae
 }

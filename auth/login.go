@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,31 +86,13 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lb, err := startLoopback(client)
 	if err != nil {
-		return nil, fmt.Errorf("login: listen for the browser callback: %w", err)
+		return nil, err
 	}
-	redirectURL := fmt.Sprintf("http://%s/callback", ln.Addr())
-	verifier := oauth2.GenerateVerifier()
-	state := randomState()
-	authURL := client.cfg.oauth2Config(redirectURL).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
-
-	results := make(chan callbackResult, 2) // the callback and a paste may both answer
-	var forged atomic.Int64                 // callbacks refused for a wrong state
-	srv := &http.Server{
-		Handler:           callbackHandler(state, results, &forged),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go srv.Serve(ln)
-	defer func() {
-		// Let the page that ended the login reach the browser before the
-		// server goes away; then close whatever is left.
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-	}()
+	defer lb.close()
+	redirectURL, verifier, state, authURL := lb.redirectURL, lb.verifier, lb.state, lb.authURL
+	results, forged := lb.results, &lb.forged
 
 	fmt.Fprintf(opts.Out, "Open this URL in your browser to log in to Clerk:\n\n  %s\n\n", authURL)
 	open := opts.Open
@@ -140,7 +123,7 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 			if n := forged.Load(); n > 0 {
 				ignored = fmt.Sprintf(" (%d callback(s) for another login attempt were ignored: a stale tab, or another program on this machine)", n)
 			}
-			return nil, fmt.Errorf("login timed out after %s waiting for the browser%s; run `clerk-mcp login` again (with --no-browser to open the URL yourself)", opts.Timeout, ignored)
+			return nil, fmt.Errorf("login timed out after %s waiting for the browser%s", opts.Timeout, ignored)
 		}
 		return nil, fmt.Errorf("login cancelled: %w", ctx.Err())
 	}
@@ -153,6 +136,66 @@ func Login(ctx context.Context, client *Client, st SessionStore, opts LoginOptio
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	return finishLogin(ctx, client, st, sess)
+}
+
+// loopback is the browser side of one PKCE login: a callback server on
+// 127.0.0.1 at a random port, and the state and code verifier it belongs
+// to. Login and the logins serve starts for an agent (agentlogin.go) share
+// it, so both check the state the same way and keep the verifier in this
+// process.
+type loopback struct {
+	redirectURL string
+	verifier    string
+	state       string
+	authURL     string
+	// results receives the callback carrying this login's state (and a
+	// pasted one); room for both, so that neither sender blocks.
+	results chan callbackResult
+	forged  atomic.Int64 // callbacks refused for a wrong state
+	// returned is closed when a callback carrying this login's state
+	// arrives, before its page is written: the login ends moments later.
+	returned     chan struct{}
+	returnedOnce sync.Once
+	srv          *http.Server
+}
+
+// startLoopback listens on 127.0.0.1 and serves the callback until close.
+func startLoopback(client *Client) (*loopback, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("login: listen for the browser callback: %w", err)
+	}
+	lb := &loopback{
+		redirectURL: fmt.Sprintf("http://%s/callback", ln.Addr()),
+		verifier:    oauth2.GenerateVerifier(),
+		state:       randomState(),
+		results:     make(chan callbackResult, 2),
+		returned:    make(chan struct{}),
+	}
+	lb.authURL = client.cfg.oauth2Config(lb.redirectURL).AuthCodeURL(lb.state, oauth2.S256ChallengeOption(lb.verifier))
+	h := callbackHandler(lb.state, lb.results, &lb.forged)
+	lb.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/callback" && stateMatches(r.URL.Query(), lb.state) {
+				lb.returnedOnce.Do(func() { close(lb.returned) })
+			}
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go lb.srv.Serve(ln)
+	return lb, nil
+}
+
+// close stops the callback server. It lets the page that ended the login
+// reach the browser first, for up to a second; a callback arriving later
+// finds the port closed.
+func (lb *loopback) close() {
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if lb.srv.Shutdown(sctx) != nil {
+		lb.srv.Close()
+	}
 }
 
 // finishLogin stores a new session, revokes the one it replaced, and
@@ -172,8 +215,29 @@ func finishLogin(ctx context.Context, client *Client, st SessionStore, sess *sto
 		result.Warnings = append(result.Warnings, fmt.Sprintf("logged in, but could not fetch user info: %v", err))
 	} else {
 		result.User = info
+		recordUser(st, info)
 	}
 	return result, nil
+}
+
+// userRecorder is a store that lists who each session belongs to
+// (store.Store, for `clerk-mcp profiles`).
+type userRecorder interface {
+	SetUser(user string) error
+}
+
+// recordUser notes who logged in, where the store keeps such a list. It
+// is best effort: the list only serves listings.
+func recordUser(st SessionStore, info *UserInfo) {
+	r, ok := st.(userRecorder)
+	if !ok {
+		return
+	}
+	user := info.Email
+	if user == "" {
+		user = info.UserID
+	}
+	r.SetUser(user)
 }
 
 // replaceSession stores sess under the lock and returns the session it
@@ -236,7 +300,7 @@ func callbackHandler(state string, results chan<- callbackResult, forged *atomic
 func checkCallback(q url.Values, state string) (res callbackResult, status int, page string) {
 	switch {
 	case !stateMatches(q, state):
-		return callbackResult{err: errors.New("login: the browser callback carried the wrong state (a stale tab or a forged request); run `clerk-mcp login` again")},
+		return callbackResult{err: errors.New("login: the browser callback carried the wrong state (a stale tab or a forged request)")},
 			http.StatusBadRequest, "The response did not match this login attempt. Run clerk-mcp login again."
 	case q.Get("error") != "":
 		// error and error_description are whatever the redirect carried:
@@ -246,10 +310,10 @@ func checkCallback(q url.Values, state string) (res callbackResult, status int, 
 		if d := displayDescription(q.Get("error_description")); d != "" {
 			msg += ": " + d
 		}
-		return callbackResult{err: fmt.Errorf("login: Clerk did not authorize clerk-mcp (%s); run `clerk-mcp login` again to retry", msg)},
+		return callbackResult{err: fmt.Errorf("login: Clerk did not authorize clerk-mcp (%s)", msg)},
 			http.StatusForbidden, "Clerk said: " + code + ". You can close this window."
 	case q.Get("code") == "":
-		return callbackResult{err: errors.New("login: the browser callback carried no authorization code; run `clerk-mcp login` again")},
+		return callbackResult{err: errors.New("login: the browser callback carried no authorization code")},
 			http.StatusBadRequest, "No authorization code was received."
 	}
 	return callbackResult{code: q.Get("code")}, http.StatusOK, "clerk-mcp is now logged in to Clerk. You can close this window."

@@ -75,6 +75,7 @@ func runChildren(t *testing.T, e *testEnv, n int) []childResult {
 			"CLERK_OAUTH_CLIENT_ID="+e.cfg.ClientID,
 			"CLERK_CONFIG_DIR="+e.cfg.ConfigDir,
 			"CLERK_MCP_STORE=file",
+			"CLERK_PROFILE="+e.cfg.Profile,
 		)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -128,5 +129,63 @@ func TestMultiProcessRefreshAfterExpiry(t *testing.T) {
 	}
 	if got := e.fake.Counts().RefreshAttempts - before.RefreshAttempts; got != 0 {
 		t.Fatalf("a new process refreshed %d times a session that was still valid", got)
+	}
+}
+
+// The refresh rules hold per profile: two profiles of one issuer and
+// client, each with 8 processes racing after expiry, cost one refresh
+// each. Each profile has its own lock, so neither waits for the other,
+// and neither ever uses the other's tokens.
+func TestMultiProcessRefreshTwoProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped in -short mode")
+	}
+	def := newTestEnv(t)
+	work := *def
+	work.cfg.Profile = "work"
+	work.store = openStore(t, work.cfg)
+	envs := []*testEnv{def, &work}
+	for _, e := range envs {
+		e.seed(t, time.Now().Add(time.Hour))
+	}
+	const procs, rounds = 8, 3
+	for round := range rounds {
+		for _, e := range envs {
+			e.expire(t)
+		}
+		before := def.fake.Counts()
+		results := make([][]childResult, len(envs))
+		var wg sync.WaitGroup
+		for i, e := range envs {
+			wg.Go(func() { results[i] = runChildren(t, e, procs) })
+		}
+		wg.Wait()
+		after := def.fake.Counts()
+		for p, rs := range results {
+			for i, r := range rs {
+				if r.Error != "" || r.Email == "" {
+					t.Fatalf("round %d, profile %d, process %d failed: %s", round, p, i, r.Error)
+				}
+				if r.TokenHash != rs[0].TokenHash {
+					t.Errorf("round %d: processes of profile %d used different access tokens", round, p)
+				}
+			}
+		}
+		if results[0][0].TokenHash == results[1][0].TokenHash {
+			t.Errorf("round %d: both profiles used the same access token", round)
+		}
+		// Each profile's session had expired, so each needed at least
+		// one refresh: two in all means exactly one each.
+		if got := after.Refreshes - before.Refreshes; got != len(envs) {
+			t.Errorf("round %d: %d refreshes for %d profiles, want one each", round, got, len(envs))
+		}
+		if got := after.InvalidGrants - before.InvalidGrants; got != 0 {
+			t.Errorf("round %d: %d invalid_grant answers, want 0", round, got)
+		}
+	}
+	for _, e := range envs {
+		if s := e.stored(t); s.Profile != e.cfg.ProfileName() {
+			t.Errorf("stored session of profile %q records profile %q", e.cfg.ProfileName(), s.Profile)
+		}
 	}
 }

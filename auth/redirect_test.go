@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -95,7 +97,7 @@ func TestRefreshRedirectIsNotFollowed(t *testing.T) {
 
 			_, err := src.Token(context.Background())
 			evil.mustBeUntouched(t)
-			ae := wantReason(t, err, auth.ReasonRefreshFailed, true)
+			ae := wantReason(t, err, envelope.ReasonRefreshFailed, true)
 			if !errors.Is(err, auth.ErrRedirect) || !strings.Contains(ae.Message, evil.URL+"/oauth/token") {
 				t.Fatalf("error does not name the redirect: %v", err)
 			}
@@ -134,9 +136,9 @@ func TestCredentialCallsDoNotFollowRedirects(t *testing.T) {
 	if _, err := client.Metadata(ctx); !errors.Is(err, auth.ErrRedirect) {
 		t.Errorf("metadata: err = %v, want ErrRedirect", err)
 	}
-	ae := auth.AsAuthError(fmt.Errorf("whoami: %w", func() error { _, err := client.UserInfo(ctx, "at_secret"); return err }()))
-	if ae.Reason != auth.ReasonNetworkError || !ae.Retryable || !strings.Contains(ae.Message, evil.URL) || strings.Contains(ae.Message, "Could not reach") {
-		t.Errorf("AsAuthError for a redirect = %+v", ae)
+	ae := envelope.From(fmt.Errorf("whoami: %w", func() error { _, err := client.UserInfo(ctx, "at_secret"); return err }()))
+	if ae.Reason != envelope.ReasonNetworkError || !ae.Retryable || !strings.Contains(ae.Message, evil.URL) || strings.Contains(ae.Message, "Could not reach") {
+		t.Errorf("envelope.From for a redirect = %+v", ae)
 	}
 	evil.mustBeUntouched(t)
 	if followed != 0 || caller.CheckRedirect == nil {

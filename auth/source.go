@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"golang.org/x/sync/singleflight"
 )
@@ -61,9 +63,10 @@ type SourceOptions struct {
 }
 
 // Source hands out valid access tokens for the stored session, refreshing
-// it when needed under DESIGN's rules: one refresh in flight per process,
-// a cross-process lock around re-read, refresh and persist, no refresh when
-// another process already did it, compare-and-delete on invalid_grant.
+// it when needed under the refresh rules of docs/design.md: one refresh in
+// flight per process, a cross-process lock around re-read, refresh and
+// persist, no refresh when another process already did it,
+// compare-and-delete on invalid_grant.
 //
 // Source is safe for concurrent use. The hot path (a cached, valid token)
 // touches neither the keyring nor the disk.
@@ -130,14 +133,15 @@ func (s *Source) Client() *Client { return s.client }
 func (s *Source) since() int64 { return int64(time.Since(s.epoch)) }
 
 // Token returns a valid access token, refreshing the session if it is within
-// the leeway of expiry. Errors are *AuthError (or the context's error).
+// the leeway of expiry. Errors are *envelope.Error (or the context's error).
 func (s *Source) Token(ctx context.Context) (Token, error) {
 	if c := s.current.Load(); c != nil &&
 		s.since()-c.checked.Load() < int64(s.opts.Recheck) &&
 		(c.refreshAt.IsZero() || s.opts.Now().Before(c.refreshAt)) {
 		return c.token, nil
 	}
-	return s.slowToken(ctx)
+	tok, err := s.slowToken(ctx)
+	return tok, s.locate(err)
 }
 
 func (s *Source) slowToken(ctx context.Context) (Token, error) {
@@ -180,10 +184,11 @@ func (s *Source) loadFailed(ctx context.Context, err error) error {
 
 // Refresh forces a refresh because stale, the access token the caller
 // holds, was refused, unless the store already holds a different token that
-// has not expired (DESIGN rules 3 and 5). An empty stale forces a refresh
+// has not expired (refresh rules 3 and 5). An empty stale forces a refresh
 // of whatever is stored.
 func (s *Source) Refresh(ctx context.Context, stale string) (Token, error) {
-	return s.refresh(ctx, stale, "forced")
+	tok, err := s.refresh(ctx, stale, "forced")
+	return tok, s.locate(err)
 }
 
 func (s *Source) refresh(ctx context.Context, stale, why string) (Token, error) {
@@ -224,7 +229,7 @@ func (s *Source) refresh(ctx context.Context, stale, why string) (Token, error) 
 	}
 }
 
-// lockedRefresh is DESIGN rules 2-6: lock, re-read, refresh only if still
+// lockedRefresh is refresh rules 2-6: lock, re-read, refresh only if still
 // needed, persist, then publish.
 func (s *Source) lockedRefresh(ctx context.Context, stale, why string) (Token, error) {
 	start := time.Now()
@@ -323,7 +328,7 @@ func (s *Source) lock(ctx context.Context, stale string) (unlock func(), tok Tok
 // holds the lock. It returns a token only when the store turned out to hold
 // a newer, unexpired session.
 func (s *Source) refreshFailed(ctx context.Context, sess *store.Session, err error) (Token, error) {
-	var ae *AuthError
+	var ae *envelope.Error
 	if !errors.As(err, &ae) {
 		return Token{}, errRefreshFailed("Could not refresh the Clerk session.", err)
 	}
@@ -402,8 +407,8 @@ func (s *Source) WaitRefreshes(ctx context.Context) error {
 	go func() {
 		// Lock waits for every reader, that is every refresh in flight.
 		s.flights.Lock()
-		s.flights.Unlock()
 		close(idle)
+		s.flights.Unlock()
 	}()
 	select {
 	case <-idle:
@@ -482,18 +487,18 @@ func expired(sess *store.Session, now time.Time) bool {
 }
 
 // Session returns the stored session without refreshing it or calling
-// Clerk: the "is there a session?" question. Errors are *AuthError.
+// Clerk: the "is there a session?" question. Errors are *envelope.Error.
 func (s *Source) Session(ctx context.Context) (*store.Session, error) {
 	sess, err := s.store.Load(ctx)
 	if err != nil {
-		return nil, s.loadFailed(ctx, err)
+		return nil, s.locate(s.loadFailed(ctx, err))
 	}
 	return sess, nil
 }
 
 // Do calls call with a valid access token. If call's error matches
 // ErrUnauthorized (a 401 on a token believed valid), Do forces one refresh
-// and calls it once more (DESIGN rule 5).
+// and calls it once more (refresh rule 5).
 func (s *Source) Do(ctx context.Context, call func(ctx context.Context, accessToken string) error) error {
 	tok, err := s.Token(ctx)
 	if err != nil {
@@ -519,10 +524,10 @@ func (s *Source) UserInfo(ctx context.Context) (*UserInfo, error) {
 		return err
 	})
 	if errors.Is(err, ErrUnauthorized) {
-		return nil, errSessionExpired(" (Clerk refused a freshly refreshed token)", err)
+		return nil, s.locate(errSessionExpired(" (Clerk refused a freshly refreshed token)", err))
 	}
 	if err != nil {
-		var ae *AuthError
+		var ae *envelope.Error
 		if errors.As(err, &ae) || ctx.Err() != nil {
 			return nil, err
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -35,7 +37,7 @@ func TestTokenUsesValidSessionWithoutNetwork(t *testing.T) {
 func TestNotLoggedIn(t *testing.T) {
 	e := newTestEnv(t)
 	_, err := e.source(auth.SourceOptions{}).Token(context.Background())
-	wantReason(t, err, auth.ReasonNotLoggedIn, false)
+	wantReason(t, err, envelope.ReasonNotLoggedIn, false)
 }
 
 // Rule 1: concurrent callers after expiry share one refresh.
@@ -190,12 +192,12 @@ func TestInvalidGrantDeletesRefusedSession(t *testing.T) {
 	e.fake.RevokeAll()
 	src := e.source(auth.SourceOptions{})
 	_, err := src.Token(context.Background())
-	wantReason(t, err, auth.ReasonSessionExpired, false)
+	wantReason(t, err, envelope.ReasonSessionExpired, false)
 	if _, err := e.store.Load(context.Background()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("stored session after invalid_grant: %v, want ErrNotFound", err)
 	}
 	_, err = src.Token(context.Background())
-	wantReason(t, err, auth.ReasonNotLoggedIn, false)
+	wantReason(t, err, envelope.ReasonNotLoggedIn, false)
 }
 
 // Rule 6: 5xx and 429 are retryable and keep the session.
@@ -207,7 +209,7 @@ func TestServerErrorsKeepSession(t *testing.T) {
 			e.fake.FailRefreshes(status)
 			src := e.source(auth.SourceOptions{})
 			_, err := src.Token(context.Background())
-			wantReason(t, err, auth.ReasonRefreshFailed, true)
+			wantReason(t, err, envelope.ReasonRefreshFailed, true)
 			if got := e.stored(t); got.RefreshToken != old.RefreshToken {
 				t.Fatal("session changed after a failed refresh")
 			}
@@ -224,7 +226,7 @@ func TestInvalidClientKeepsSession(t *testing.T) {
 	old := e.seed(t, time.Now().Add(-time.Minute))
 	e.fake.FailRefreshes(http.StatusUnauthorized)
 	_, err := e.source(auth.SourceOptions{}).Token(context.Background())
-	wantReason(t, err, auth.ReasonSessionExpired, false)
+	wantReason(t, err, envelope.ReasonSessionExpired, false)
 	if got := e.stored(t); got.RefreshToken != old.RefreshToken {
 		t.Fatal("session deleted after a non-invalid_grant 4xx")
 	}
@@ -239,7 +241,7 @@ func TestNetworkErrorIsRetryable(t *testing.T) {
 	e.seed(t, time.Now().Add(-time.Minute))
 	e.fake.Close()
 	_, err := e.source(auth.SourceOptions{}).Token(context.Background())
-	wantReason(t, err, auth.ReasonRefreshFailed, true)
+	wantReason(t, err, envelope.ReasonRefreshFailed, true)
 	if _, err := e.store.Load(context.Background()); err != nil {
 		t.Fatalf("session lost after a network error: %v", err)
 	}
@@ -256,7 +258,7 @@ func TestLockTimeoutDoesNotRefresh(t *testing.T) {
 	defer unlock()
 	src := e.source(auth.SourceOptions{LockWait: 200 * time.Millisecond})
 	_, err = src.Token(context.Background())
-	wantReason(t, err, auth.ReasonRefreshFailed, true)
+	wantReason(t, err, envelope.ReasonRefreshFailed, true)
 	if !errors.Is(err, store.ErrLockTimeout) {
 		t.Fatalf("error does not wrap ErrLockTimeout: %v", err)
 	}
@@ -366,7 +368,7 @@ func TestSourceFollowsOtherProcesses(t *testing.T) {
 	}
 	time.Sleep(5 * time.Millisecond)
 	_, err = src.Token(context.Background())
-	wantReason(t, err, auth.ReasonNotLoggedIn, false)
+	wantReason(t, err, envelope.ReasonNotLoggedIn, false)
 }
 
 func TestCorruptSessionIsStoreUnavailable(t *testing.T) {
@@ -375,7 +377,7 @@ func TestCorruptSessionIsStoreUnavailable(t *testing.T) {
 	path := e.store.File().Path()
 	writeFile(t, path, `{"access_token": "abc", "refresh_`)
 	_, err := e.source(auth.SourceOptions{}).Token(context.Background())
-	ae := wantReason(t, err, auth.ReasonStoreUnavailable, false)
+	ae := wantReason(t, err, envelope.ReasonStoreUnavailable, false)
 	if !strings.Contains(ae.Message, path) || !strings.Contains(ae.Remedy, "logout") {
 		t.Fatalf("message %q / remedy %q should name the file and the fix", ae.Message, ae.Remedy)
 	}

@@ -74,13 +74,32 @@ type Client struct {
 	entry func(command string, args []string) any
 	// cli, when set, is the client's own registration command.
 	cli *registrar
+	// server is the name of our entry; empty means ServerName.
+	server string
+}
+
+// Named returns the client with clerk-mcp's entry called name instead of
+// ServerName, for a second entry that runs another profile. Only that
+// entry is read and written.
+func (c *Client) Named(name string) *Client {
+	named := *c
+	named.server = name
+	return &named
+}
+
+// serverName is the name of our entry.
+func (c *Client) serverName() string {
+	if c.server == "" {
+		return ServerName
+	}
+	return c.server
 }
 
 // registrar is a client's command for adding and removing servers.
 type registrar struct {
 	program string
-	add     func(command string, args []string) []string
-	remove  []string // nil when there is none: the file is edited instead
+	add     func(name, command string, args []string) []string
+	remove  func(name string) []string // nil when there is none: the file is edited instead
 }
 
 type stdioEntry struct {
@@ -107,10 +126,10 @@ var all = []*Client{
 		path:    func(e Env) string { return filepath.Join(e.Home, ".claude.json") },
 		servers: []string{"mcpServers"}, entry: typedEntry,
 		cli: &registrar{program: "claude",
-			add: func(command string, args []string) []string {
-				return append([]string{"mcp", "add", "--scope", "user", ServerName, "--", command}, args...)
+			add: func(name, command string, args []string) []string {
+				return append([]string{"mcp", "add", "--scope", "user", name, "--", command}, args...)
 			},
-			remove: []string{"mcp", "remove", "--scope", "user", ServerName}},
+			remove: func(name string) []string { return []string{"mcp", "remove", "--scope", "user", name} }},
 	},
 	{
 		Name: "cursor", Title: "Cursor",
@@ -122,11 +141,11 @@ var all = []*Client{
 		path:    func(e Env) string { return filepath.Join(e.appConfigDir(), "Code", "User", "mcp.json") },
 		servers: []string{"servers"}, entry: typedEntry,
 		cli: &registrar{program: "code",
-			add: func(command string, args []string) []string {
+			add: func(name, command string, args []string) []string {
 				spec, _ := json.Marshal(struct {
 					Name string `json:"name"`
 					stdioEntry
-				}{ServerName, stdioEntry{Type: "stdio", Command: command, Args: args}})
+				}{name, stdioEntry{Type: "stdio", Command: command, Args: args}})
 				return []string{"--add-mcp", string(spec)}
 			}},
 	},
@@ -145,20 +164,20 @@ var all = []*Client{
 		},
 		servers: []string{"mcp_servers"}, toml: true,
 		cli: &registrar{program: "codex",
-			add: func(command string, args []string) []string {
-				return append([]string{"mcp", "add", ServerName, "--", command}, args...)
+			add: func(name, command string, args []string) []string {
+				return append([]string{"mcp", "add", name, "--", command}, args...)
 			},
-			remove: []string{"mcp", "remove", ServerName}},
+			remove: func(name string) []string { return []string{"mcp", "remove", name} }},
 	},
 	{
 		Name: "gemini", Title: "Gemini CLI",
 		path:    func(e Env) string { return filepath.Join(e.Home, ".gemini", "settings.json") },
 		servers: []string{"mcpServers"}, entry: plainEntry,
 		cli: &registrar{program: "gemini",
-			add: func(command string, args []string) []string {
-				return append([]string{"mcp", "add", "--scope", "user", ServerName, command}, args...)
+			add: func(name, command string, args []string) []string {
+				return append([]string{"mcp", "add", "--scope", "user", name, command}, args...)
 			},
-			remove: []string{"mcp", "remove", "--scope", "user", ServerName}},
+			remove: func(name string) []string { return []string{"mcp", "remove", "--scope", "user", name} }},
 	},
 }
 
@@ -253,6 +272,7 @@ func (o *Options) defaults() {
 // that took the name). It is the user's, so it was left as it was.
 type ForeignEntryError struct {
 	Path    string
+	Name    string // the entry's name
 	Command string // what the entry runs; "" when it runs no command
 	Remove  bool   // the refused change was an uninstall
 }
@@ -267,7 +287,7 @@ func (e *ForeignEntryError) Error() string {
 		verb = "remove"
 	}
 	return fmt.Sprintf("%s has an MCP server named %q that %s, not clerk-mcp; it was left as it is (rerun with --force to %s it)",
-		e.Path, ServerName, runs, verb)
+		e.Path, e.Name, runs, verb)
 }
 
 // errByHand marks an edit of a valid file that clerk-mcp will not make:
@@ -305,7 +325,7 @@ func (c *Client) Snippet(command string, args []string) (string, error) {
 		return "", err
 	}
 	if c.toml {
-		s, err := tomlTable(c.servers[0], ServerName, command, args)
+		s, err := tomlTable(c.servers[0], c.serverName(), command, args)
 		if err != nil {
 			return "", err
 		}
@@ -314,7 +334,7 @@ func (c *Client) Snippet(command string, args []string) (string, error) {
 		}
 		return s, nil
 	}
-	var v any = orderedObject{{ServerName, c.entry(command, args)}}
+	var v any = orderedObject{{c.serverName(), c.entry(command, args)}}
 	for i := len(c.servers) - 1; i >= 0; i-- {
 		v = orderedObject{{c.servers[i], v}}
 	}
@@ -343,7 +363,7 @@ func (c *Client) Status(env Env) (*Entry, error) {
 
 func (c *Client) entryIn(path string, src []byte) (*Entry, error) {
 	if c.toml {
-		command, args, found, err := tomlServer(src, c.servers[0], ServerName)
+		command, args, found, err := tomlServer(src, c.servers[0], c.serverName())
 		if err != nil {
 			return nil, &MalformedError{Path: path, Err: err}
 		}
@@ -352,7 +372,7 @@ func (c *Client) entryIn(path string, src []byte) (*Entry, error) {
 		}
 		return &Entry{Command: command, Args: args}, nil
 	}
-	raw, found, err := lookupMember(src, c.servers, ServerName)
+	raw, found, err := lookupMember(src, c.servers, c.serverName())
 	if err != nil {
 		return nil, &MalformedError{Path: path, Err: err}
 	}
@@ -391,7 +411,7 @@ func (c *Client) Install(ctx context.Context, opts Options) (*Result, error) {
 		res.Action = Installed
 	case !runsClerkMCP(cur.Command, opts.Command):
 		if !opts.Force {
-			return nil, &ForeignEntryError{Path: path, Command: cur.Command}
+			return nil, &ForeignEntryError{Path: path, Name: c.serverName(), Command: cur.Command}
 		}
 		res.Action = Updated
 	case hasLead(anyStrings(cur.Args), opts.Args):
@@ -415,11 +435,12 @@ func (c *Client) Install(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		if cfg.entry != nil && c.cli.remove != nil {
-			if out, err := opts.Run(ctx, program, c.cli.remove...); err != nil {
-				return nil, cliError(program, c.cli.remove, out, err)
+			remove := c.cli.remove(c.serverName())
+			if out, err := opts.Run(ctx, program, remove...); err != nil {
+				return nil, cliError(program, remove, out, err)
 			}
 		}
-		args := c.cli.add(opts.Command, opts.Args)
+		args := c.cli.add(c.serverName(), opts.Command, opts.Args)
 		if out, err := opts.Run(ctx, program, args...); err != nil {
 			return nil, cliError(program, args, out, err)
 		}
@@ -429,11 +450,11 @@ func (c *Client) Install(ctx context.Context, opts Options) (*Result, error) {
 	var updated []byte
 	switch {
 	case merge && c.toml:
-		updated, err = tomlMergeServer(cfg.text, c.servers[0], ServerName, opts.Command, opts.Args)
+		updated, err = tomlMergeServer(cfg.text, c.servers[0], c.serverName(), opts.Command, opts.Args)
 	case merge:
 		updated, err = c.jsonMerge(cfg.text, opts.Command, opts.Args)
 	case c.toml:
-		updated, err = tomlSetServer(cfg.text, c.servers[0], ServerName, opts.Command, opts.Args)
+		updated, err = tomlSetServer(cfg.text, c.servers[0], c.serverName(), opts.Command, opts.Args)
 	default:
 		updated, err = c.jsonSet(cfg.text, opts.Command, opts.Args)
 	}
@@ -461,7 +482,7 @@ func (c *Client) Uninstall(ctx context.Context, opts Options) (*Result, error) {
 		return res, nil
 	}
 	if !opts.Force && !runsClerkMCP(cfg.entry.Command, opts.Command) {
-		return nil, &ForeignEntryError{Path: path, Command: cfg.entry.Command, Remove: true}
+		return nil, &ForeignEntryError{Path: path, Name: c.serverName(), Command: cfg.entry.Command, Remove: true}
 	}
 	if err := checkWritable(path); err != nil {
 		return nil, err
@@ -470,15 +491,16 @@ func (c *Client) Uninstall(ctx context.Context, opts Options) (*Result, error) {
 		if res.Backup, err = backup(path, cfg.raw); err != nil {
 			return nil, err
 		}
-		if out, err := opts.Run(ctx, program, c.cli.remove...); err != nil {
-			return nil, cliError(program, c.cli.remove, out, err)
+		remove := c.cli.remove(c.serverName())
+		if out, err := opts.Run(ctx, program, remove...); err != nil {
+			return nil, cliError(program, remove, out, err)
 		}
-		res.Via = c.cli.program + " " + strings.Join(c.cli.remove[:2], " ")
+		res.Via = c.cli.program + " " + strings.Join(remove[:2], " ")
 		return res, nil
 	}
 	var updated []byte
 	if c.toml {
-		updated, _, err = tomlRemoveServer(cfg.text, c.servers[0], ServerName)
+		updated, _, err = tomlRemoveServer(cfg.text, c.servers[0], c.serverName())
 	} else {
 		updated, err = c.jsonRemove(cfg.text)
 	}
@@ -495,13 +517,13 @@ func (c *Client) Uninstall(ctx context.Context, opts Options) (*Result, error) {
 func (c *Client) jsonSet(text []byte, command string, args []string) ([]byte, error) {
 	entry := c.entry(command, args)
 	return checkedJSON(text, c.servers[0], func() ([]byte, error) {
-		return setMember(text, c.servers, ServerName, entry)
+		return setMember(text, c.servers, c.serverName(), entry)
 	}, func(want, _ map[string]any) error {
 		servers, ok := objectIn(want, c.servers, true)
 		if !ok {
 			return errByHand
 		}
-		servers[ServerName] = jsonValue(entry)
+		servers[c.serverName()] = jsonValue(entry)
 		return nil
 	})
 }
@@ -509,10 +531,10 @@ func (c *Client) jsonSet(text []byte, command string, args []string) ([]byte, er
 // jsonMerge updates the command and leading args of our entry, checked.
 func (c *Client) jsonMerge(text []byte, command string, lead []string) ([]byte, error) {
 	return checkedJSON(text, c.servers[0], func() ([]byte, error) {
-		return mergeMember(text, c.servers, ServerName, command, lead)
+		return mergeMember(text, c.servers, c.serverName(), command, lead)
 	}, func(want, _ map[string]any) error {
 		servers, _ := objectIn(want, c.servers, false)
-		entry, ok := servers[ServerName].(map[string]any)
+		entry, ok := servers[c.serverName()].(map[string]any)
 		if !ok {
 			return errByHand
 		}
@@ -527,11 +549,11 @@ func (c *Client) jsonMerge(text []byte, command string, lead []string) ([]byte, 
 // jsonRemove deletes our entry, checked.
 func (c *Client) jsonRemove(text []byte) ([]byte, error) {
 	return checkedJSON(text, c.servers[0], func() ([]byte, error) {
-		out, _, err := removeMember(text, c.servers, ServerName)
+		out, _, err := removeMember(text, c.servers, c.serverName())
 		return out, err
 	}, func(want, got map[string]any) error {
 		servers, _ := objectIn(want, c.servers, false)
-		delete(servers, ServerName)
+		delete(servers, c.serverName())
 		// removeMember also drops the objects on the path it left empty.
 		for i := len(c.servers); i > 0; i-- {
 			parent, _ := objectIn(want, c.servers[:i-1], false)

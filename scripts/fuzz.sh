@@ -15,6 +15,8 @@ targets=(
   "FuzzSessionFile ./store"
   "FuzzTokenResponse ./auth"
   "FuzzJSONCEdit ./clients"
+  "FuzzTOMLEdit ./clients"
+  "FuzzClean ./internal/safetext"
 )
 failed=0
 for t in "${targets[@]}"; do

@@ -4,17 +4,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"runtime/debug"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 	"github.com/clerk-mcp/clerk-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
@@ -31,17 +31,19 @@ Tools:
 - doctor: diagnose configuration, session and connectivity problems.
 
 Failed calls return isError with one JSON object {"error":{reason,message,remedy,retryable}}. By reason:
-- not_logged_in / session_expired: ask the user to run ` + "`clerk-mcp login`" + ` in a terminal, then retry; do not retry before that.
+- not_logged_in / session_expired: with login_url, show that link to the user and retry once they say they have logged in; without it, ask the user to run ` + "`clerk-mcp login`" + ` in a terminal, then retry. Do not retry before that.
+- declined: the user said no; do not retry unless they ask.
 - refresh_failed, network_error, or any error with retryable true: retry after a few seconds.
 - store_unavailable: ask the user to run ` + "`clerk-mcp doctor`" + ` and follow its remedy.
 - invalid_input: fix the arguments (see message) and retry.
 - read_only: the server only allows GET; do not retry writes.
+- confirmation_required: show confirmation.summary to the user; after they agree, repeat the call with confirm: its token.
 - missing_secret_key: pass application_id (and instance) to api, or ask the user to set CLERK_SECRET_KEY.
 - api_error: Clerk answered an error; read status, errors[] and clerk_trace_id; on 404 look the path up with api_endpoints.`
 
 // ErrorBody is the object inside the error envelope.
 type ErrorBody struct {
-	Reason    auth.Reason     `json:"reason"`
+	Reason    envelope.Reason `json:"reason"`
 	Message   string          `json:"message"`
 	Remedy    string          `json:"remedy"`
 	Retryable bool            `json:"retryable"`
@@ -51,29 +53,21 @@ type ErrorBody struct {
 }
 
 // ReasonInternal marks a bug in clerk-mcp (a panic in a tool).
-const ReasonInternal auth.Reason = "internal_error"
+const ReasonInternal envelope.Reason = "internal_error"
 
 // ErrorEnvelope maps any tool or session error to the envelope
 // {"error": {...}} that agents and `--json` commands read.
 func ErrorEnvelope(err error) map[string]ErrorBody {
-	var te *tools.Error
-	if errors.As(err, &te) {
-		return map[string]ErrorBody{"error": {Reason: te.Reason, Message: te.Message, Remedy: te.Remedy,
-			Retryable: te.Retryable, Status: te.Status, Errors: te.Errors, TraceID: te.TraceID}}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return map[string]ErrorBody{"error": {Reason: auth.ReasonNetworkError, Message: "The call was cancelled or timed out.",
-			Remedy: "Retry the call.", Retryable: true}}
-	}
-	ae := auth.AsAuthError(err)
-	return map[string]ErrorBody{"error": {Reason: ae.Reason, Message: ae.Message, Remedy: ae.Remedy, Retryable: ae.Retryable}}
+	e := envelope.From(err)
+	return map[string]ErrorBody{"error": {Reason: e.Reason, Message: e.Message, Remedy: e.Remedy,
+		Retryable: e.Retryable, Status: e.Status, Errors: e.Errors, TraceID: e.TraceID}}
 }
 
 // errorResult is an isError tool result whose text is the envelope. It has
 // no structuredContent: clients validate that against the output schema
 // even on errors.
 func errorResult(err error) *mcp.CallToolResult {
-	text, _ := json.Marshal(ErrorEnvelope(err))
+	text := envelope.Marshal(err)
 	return &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent(string(text))}, IsError: true}
 }
 
@@ -82,6 +76,14 @@ type Options struct {
 	Tools   []tools.Tool
 	Logger  *slog.Logger
 	Version string
+	// AgentLogin, when set, starts a browser login for a call that finds
+	// no usable session, and offers it to the user through the client
+	// (agentlogin.go); nil turns login from the agent off.
+	AgentLogin *auth.AgentLogin
+	// AskWait bounds a call's wait for the user to answer an elicitation,
+	// LoginWait its wait for a login the user agreed to open; zero means
+	// DefaultAskWait and DefaultLoginWait.
+	AskWait, LoginWait time.Duration
 }
 
 // New returns the MCP server with every tool registered.
@@ -94,8 +96,16 @@ func New(opts Options) *mcpserver.MCPServer {
 		mcpserver.WithToolCapabilities(false),
 		mcpserver.WithInstructions(Instructions),
 	)
+	c := &calls{srv: s, logins: opts.AgentLogin, askWait: opts.AskWait, loginWait: opts.LoginWait, log: logger,
+		loginWaiters: make(chan struct{}, maxLoginWaiters)}
+	if c.askWait <= 0 {
+		c.askWait = DefaultAskWait
+	}
+	if c.loginWait <= 0 {
+		c.loginWait = DefaultLoginWait
+	}
 	for _, t := range opts.Tools {
-		s.AddTool(Definition(t), handler(t, logger))
+		s.AddTool(Definition(t), handler(t, logger, c))
 	}
 	return s
 }
@@ -112,18 +122,36 @@ func Definition(t tools.Tool) mcp.Tool {
 		IdempotentHint:  mcp.ToBoolPtr(t.Idempotent),
 		OpenWorldHint:   mcp.ToBoolPtr(t.OpenWorld),
 	}
+	if t.MaxResultChars > 0 {
+		// Claude Code files a result over 50,000 characters away unless the
+		// tool declares how large its results get.
+		def.Meta = mcp.NewMetaFromMap(map[string]any{"anthropic/maxResultSizeChars": t.MaxResultChars})
+	}
 	return def
 }
 
+// calls is what every tool call shares: the server to elicit through,
+// the questions asked, the login from the agent.
+type calls struct {
+	srv                *mcpserver.MCPServer
+	questions          questions
+	logins             *auth.AgentLogin
+	askWait, loginWait time.Duration
+	loginWaiters       chan struct{} // one per call waiting on the user
+	log                *slog.Logger
+}
+
 // handler adapts a tool: arguments in, result or envelope out, a panic
-// turned into an isError result, one log line per call.
-func handler(t tools.Tool, logger *slog.Logger) mcpserver.ToolHandlerFunc {
+// turned into an isError result, one log line per call. The tool gets an
+// Asker for this call (elicit.go); a call that finds no session gets a
+// login from the agent (agentlogin.go).
+func handler(t tools.Tool, logger *slog.Logger, c *calls) mcpserver.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, _ error) {
 		start := time.Now()
 		defer func() {
 			if p := recover(); p != nil {
 				logger.Error("tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				res = errorResult(&tools.Error{Reason: ReasonInternal,
+				res = errorResult(&envelope.Error{Reason: ReasonInternal,
 					Message: fmt.Sprintf("clerk-mcp failed internally while running %s; this is a bug.", t.Name),
 					Remedy:  "Retry once; if it fails again, report it with the server log."})
 			}
@@ -137,7 +165,19 @@ func handler(t tools.Tool, logger *slog.Logger) mcpserver.ToolHandlerFunc {
 		if err != nil {
 			return errorResult(err), nil
 		}
-		out, err := t.Handler(ctx, args)
+		if err := checkStrings(args); err != nil {
+			return errorResult(err), nil
+		}
+		ask := &asker{srv: c.srv, q: &c.questions, req: req, wait: c.askWait, log: logger}
+		ctx = tools.WithAsker(ctx, ask)
+		ctx = tools.WithClientInfo(ctx, clientInfo(ctx))
+		out, err := c.agentLogin(ctx, ask, func(ctx context.Context) (any, error) {
+			return t.Handler(ctx, args)
+		})
+		if ir, ok := isInputRequired(err); ok {
+			// Not an error: the client asks the user and repeats the call.
+			return ir.result(), nil
+		}
 		if err != nil {
 			logger.Debug("tool failed", "tool", t.Name, "reason", ErrorEnvelope(err)["error"].Reason, "error", err)
 			return errorResult(err), nil
@@ -163,30 +203,42 @@ func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
 	}
 	b, err := json.Marshal(req.Params.Arguments)
 	if err != nil {
-		return nil, &tools.Error{Reason: auth.ReasonInvalidInput, Message: "arguments are not JSON", Remedy: "Send arguments as a JSON object."}
+		return nil, &envelope.Error{Reason: envelope.ReasonInvalidInput, Message: "arguments are not JSON", Remedy: "Send arguments as a JSON object."}
 	}
 	return b, nil
 }
 
-// ServeStdio serves s on in and out until in is closed or ctx ends. Library
-// messages go to logger; out carries JSON-RPC only.
-func ServeStdio(ctx context.Context, s *mcpserver.MCPServer, in io.Reader, out io.Writer, logger *slog.Logger) error {
-	stdio := mcpserver.NewStdioServer(s)
-	stdio.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
-	return stdio.Listen(ctx, in, out)
-}
-
-// slogWriter forwards mcp-go's log.Logger output to slog at warn level.
-type slogWriter struct{ l *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Warn("mcp: " + string(trimNewline(p)))
-	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
-		p = p[:len(p)-1]
+// checkStrings refuses arguments holding a string (or key) longer than
+// MaxStringBytes, before any tool sees them: a tool given a 100 MB query
+// spends memory and time in proportion. It reads the arguments as a
+// stream of tokens, so it costs no more than one more pass over them.
+func checkStrings(args json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(args))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			// io.EOF, or arguments that are not JSON: the tool reports
+			// the latter in its own words.
+			return nil
+		}
+		if s, ok := tok.(string); ok && len(s) > MaxStringBytes {
+			return &envelope.Error{Reason: envelope.ReasonInvalidInput,
+				Message: fmt.Sprintf("An argument holds a string of %d bytes; clerk-mcp accepts strings up to %d bytes.", len(s), MaxStringBytes),
+				Remedy:  "Send shorter arguments: a search query of a few words, a request body of what the endpoint needs."}
+		}
 	}
-	return p
+}
+
+// clientInfo names the client behind a call, for the audit log: per
+// request on protocol 2026-07-28, which has no initialize, else from the
+// session's initialize.
+func clientInfo(ctx context.Context) tools.ClientInfo {
+	if info := mcpserver.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
+		return tools.ClientInfo{Name: info.ClientInfo.Name, Version: info.ClientInfo.Version}
+	}
+	if s, ok := mcpserver.ClientSessionFromContext(ctx).(mcpserver.SessionWithClientInfo); ok {
+		ci := s.GetClientInfo()
+		return tools.ClientInfo{Name: ci.Name, Version: ci.Version}
+	}
+	return tools.ClientInfo{}
 }

@@ -21,7 +21,9 @@ import (
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/clients"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/spectest"
 	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -48,6 +50,7 @@ type harness struct {
 func newHarness(t *testing.T, configure func(*tools.Deps)) *harness {
 	t.Helper()
 	fake := fakeclerk.New(t)
+	spectest.Attach(t, fake)
 	cfg := auth.Config{BaseURL: fake.URL, ClientID: fakeclerk.ClientID, PlatformAPIURL: fake.URL,
 		BackendAPIURL: fake.URL, ConfigDir: filepath.Join(t.TempDir(), "clerk-mcp"), StoreMode: store.ModeFile}
 	st, err := cfg.OpenStore()
@@ -117,9 +120,9 @@ func text(t *testing.T, res *mcp.CallToolResult) string {
 	return tc.Text
 }
 
-// envelope asserts res is an isError result carrying the envelope with
+// wantEnvelope asserts res is an isError result carrying the envelope with
 // reason, and returns the envelope's body.
-func envelope(t *testing.T, res *mcp.CallToolResult, reason auth.Reason) server.ErrorBody {
+func wantEnvelope(t *testing.T, res *mcp.CallToolResult, reason envelope.Reason) server.ErrorBody {
 	t.Helper()
 	if !res.IsError {
 		t.Fatalf("want isError with reason %s, got success: %s", reason, text(t, res))
@@ -161,8 +164,9 @@ func TestToolsListAnnotationsAndSchemaSnapshots(t *testing.T) {
 		path := filepath.Join("..", "testdata", "tools", tool.Name+".json")
 		got = append(got, '\n')
 		if *update {
-			os.WriteFile(path, got, 0o644)
-			continue
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatalf("update snapshot: %v", err)
+			}
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
@@ -281,23 +285,23 @@ func TestErrorReasons(t *testing.T) {
 	t.Run("not_logged_in", func(t *testing.T) {
 		h := newHarness(t, nil)
 		for _, tool := range []string{"whoami"} {
-			envelope(t, h.call(t, tool, nil), auth.ReasonNotLoggedIn)
+			wantEnvelope(t, h.call(t, tool, nil), envelope.ReasonNotLoggedIn)
 		}
-		envelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), auth.ReasonNotLoggedIn)
+		wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), envelope.ReasonNotLoggedIn)
 	})
 	t.Run("session_expired", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.login(t, time.Now().Add(-time.Minute))
 		h.fake.RevokeAll()
-		envelope(t, h.call(t, "whoami", nil), auth.ReasonSessionExpired)
+		wantEnvelope(t, h.call(t, "whoami", nil), envelope.ReasonSessionExpired)
 		// The refused session was deleted: the next call says not_logged_in.
-		envelope(t, h.call(t, "whoami", nil), auth.ReasonNotLoggedIn)
+		wantEnvelope(t, h.call(t, "whoami", nil), envelope.ReasonNotLoggedIn)
 	})
 	t.Run("refresh_failed", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.login(t, time.Now().Add(-time.Minute))
 		h.fake.FailRefreshes(503)
-		if b := envelope(t, h.call(t, "whoami", nil), auth.ReasonRefreshFailed); !b.Retryable {
+		if b := wantEnvelope(t, h.call(t, "whoami", nil), envelope.ReasonRefreshFailed); !b.Retryable {
 			t.Fatal("refresh_failed must be retryable")
 		}
 		if res := h.call(t, "whoami", nil); res.IsError {
@@ -308,7 +312,7 @@ func TestErrorReasons(t *testing.T) {
 		h := newHarness(t, nil)
 		h.login(t, time.Now().Add(time.Hour))
 		os.WriteFile(h.store.File().Path(), []byte("{not json"), 0o600)
-		b := envelope(t, h.call(t, "whoami", nil), auth.ReasonStoreUnavailable)
+		b := wantEnvelope(t, h.call(t, "whoami", nil), envelope.ReasonStoreUnavailable)
 		if !strings.Contains(b.Message, h.store.File().Path()) {
 			t.Fatalf("message %q does not name the file", b.Message)
 		}
@@ -318,10 +322,10 @@ func TestErrorReasons(t *testing.T) {
 		h.login(t, time.Now().Add(time.Hour))
 		for _, p := range []string{"//evil.example/x", "https://evil.example/", `\users`, "/users@evil", "/users/../platform",
 			"/users%2fx", "/users?x=1", "/us\x00ers", ""} {
-			envelope(t, h.call(t, "api", map[string]any{"path": p}), auth.ReasonInvalidInput)
+			wantEnvelope(t, h.call(t, "api", map[string]any{"path": p}), envelope.ReasonInvalidInput)
 		}
-		envelope(t, h.call(t, "api", map[string]any{"path": "/users", "bogus": 1}), auth.ReasonInvalidInput)
-		envelope(t, h.call(t, "api", map[string]any{"path": "/users", "method": "TRACE"}), auth.ReasonInvalidInput)
+		wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/users", "bogus": 1}), envelope.ReasonInvalidInput)
+		wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/users", "method": "TRACE"}), envelope.ReasonInvalidInput)
 		if c := h.fake.Counts(); c.Platform+c.Backend != 0 {
 			t.Fatalf("refused input still reached Clerk (%d requests)", c.Platform+c.Backend)
 		}
@@ -329,7 +333,7 @@ func TestErrorReasons(t *testing.T) {
 	t.Run("read_only", func(t *testing.T) {
 		h := newHarness(t, func(d *tools.Deps) { d.ReadOnly = true })
 		h.login(t, time.Now().Add(time.Hour))
-		envelope(t, h.call(t, "api", map[string]any{"path": "/applications", "method": "POST", "body": map[string]any{"name": "x"}}), auth.ReasonReadOnly)
+		wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/applications", "method": "POST", "body": map[string]any{"name": "x"}}), envelope.ReasonReadOnly)
 		if res := h.call(t, "api", map[string]any{"path": "/applications"}); res.IsError {
 			t.Fatalf("GET in read-only mode: %s", text(t, res))
 		}
@@ -337,12 +341,12 @@ func TestErrorReasons(t *testing.T) {
 	t.Run("missing_secret_key", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.login(t, time.Now().Add(time.Hour))
-		envelope(t, h.call(t, "api", map[string]any{"target": "backend", "path": "/users"}), auth.ReasonMissingSecretKey)
+		wantEnvelope(t, h.call(t, "api", map[string]any{"target": "backend", "path": "/users"}), envelope.ReasonMissingSecretKey)
 	})
 	t.Run("api_error", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.login(t, time.Now().Add(time.Hour))
-		b := envelope(t, h.call(t, "api", map[string]any{"path": "/applications/app_missing"}), auth.ReasonAPIError)
+		b := wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/applications/app_missing"}), envelope.ReasonAPIError)
 		if b.Status != 404 || len(b.Errors) == 0 || b.TraceID == "" || !strings.Contains(b.Remedy, "path") {
 			t.Fatalf("404 envelope lacks status, errors, trace id or path hint: %+v", b)
 		}
@@ -350,7 +354,7 @@ func TestErrorReasons(t *testing.T) {
 	t.Run("network_error", func(t *testing.T) {
 		h := newHarness(t, func(d *tools.Deps) { d.Config.PlatformAPIURL = "http://127.0.0.1:1" })
 		h.login(t, time.Now().Add(time.Hour))
-		if b := envelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), auth.ReasonNetworkError); !b.Retryable {
+		if b := wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/applications"}), envelope.ReasonNetworkError); !b.Retryable {
 			t.Fatal("network_error must be retryable")
 		}
 	})
@@ -446,7 +450,7 @@ func TestPanicBecomesErrorResult(t *testing.T) {
 	if err != nil {
 		t.Fatalf("panic surfaced as a protocol error: %v", err)
 	}
-	envelope(t, res, server.ReasonInternal)
+	wantEnvelope(t, res, server.ReasonInternal)
 }
 
 // 24 concurrent calls after Clerk starts refusing the access token make
@@ -604,7 +608,7 @@ func TestAPIHostileResponses(t *testing.T) {
 
 	res := h.call(t, "api", map[string]any{"path": "/huge"})
 	var got tools.APIResult
-	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || !got.Truncated || len(got.BodyText) != tools.MaxResponseBody {
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || got.Truncated == nil || !got.Truncated.TotalAtLeast || len(text(t, res)) > tools.DefaultMaxResultChars {
 		t.Fatalf("50 MB answer: isError=%v truncated=%v body_text=%d bytes", res.IsError, got.Truncated, len(got.BodyText))
 	}
 	// The tool itself (no MCP encoding) allocates a few copies of the
@@ -640,7 +644,7 @@ func TestAPIHostileResponses(t *testing.T) {
 
 	res = h.call(t, "api", map[string]any{"path": "/deep"})
 	got = tools.APIResult{}
-	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || got.Body != nil || len(got.BodyText) != 200000 {
+	if res.IsError || json.Unmarshal([]byte(text(t, res)), &got) != nil || got.Body != nil || got.BodyText == "" || got.Truncated == nil || len(text(t, res)) > tools.DefaultMaxResultChars {
 		t.Fatalf("deeply nested JSON: isError=%v body=%d body_text=%d", res.IsError, len(got.Body), len(got.BodyText))
 	}
 	// The server is still healthy.
@@ -672,8 +676,8 @@ func TestAPIEndpointsFindsThePathForAPI(t *testing.T) {
 		!strings.HasSuffix(got.Endpoints[0].Path, "/ban") || len(got.Endpoints[0].PathParams) != 3 {
 		t.Fatalf("platform ban user: %+v", got)
 	}
-	envelope(t, h.call(t, "api_endpoints", map[string]any{"query": " "}), auth.ReasonInvalidInput)
-	envelope(t, h.call(t, "api_endpoints", map[string]any{"query": "users", "limit": 500}), auth.ReasonInvalidInput)
+	wantEnvelope(t, h.call(t, "api_endpoints", map[string]any{"query": " "}), envelope.ReasonInvalidInput)
+	wantEnvelope(t, h.call(t, "api_endpoints", map[string]any{"query": "users", "limit": 500}), envelope.ReasonInvalidInput)
 
 	// The found path works with api as is.
 	h.login(t, time.Now().Add(time.Hour))
@@ -682,7 +686,7 @@ func TestAPIEndpointsFindsThePathForAPI(t *testing.T) {
 		t.Fatalf("api with the path from api_endpoints: %s", text(t, res))
 	}
 	// A 404 points to api_endpoints.
-	body := envelope(t, h.call(t, "api", map[string]any{"path": "/nope"}), auth.ReasonAPIError)
+	body := wantEnvelope(t, h.call(t, "api", map[string]any{"path": "/nope"}), envelope.ReasonAPIError)
 	if !strings.Contains(body.Remedy, "api_endpoints") {
 		t.Fatalf("404 remedy does not mention api_endpoints: %s", body.Remedy)
 	}

@@ -31,6 +31,10 @@ type Session struct {
 	// refreshed" from "a new login" without comparing tokens, which rotate.
 	// Sessions stored before it existed have none.
 	LoginID string `json:"login_id,omitempty"`
+	// Profile is the profile the session was stored under, stamped by
+	// the store on every save; sessions stored before profiles existed
+	// have none and belong to DefaultProfile.
+	Profile string `json:"profile,omitempty"`
 	// SavedAt is stamped by the store on every save. When two backends both
 	// hold a session, the newer one wins.
 	SavedAt time.Time `json:"saved_at,omitzero"`

@@ -39,14 +39,17 @@ type Options struct {
 	Dir      string // CLERK_CONFIG_DIR
 	Issuer   string // OAuth base URL
 	ClientID string
-	Mode     Mode
+	// Profile names one of several sessions for the same issuer and
+	// client; empty means DefaultProfile.
+	Profile string
+	Mode    Mode
 	// Keyring is the keyring backend; nil means the OS keyring.
 	Keyring KeyringBackend
 	// KeyringTimeout bounds each keyring call; zero means DefaultKeyringTimeout.
 	KeyringTimeout time.Duration
 }
 
-// Store keeps the session of one issuer and client. In auto mode it prefers
+// Store keeps the session of one issuer, client and profile. In auto mode it prefers
 // the OS keyring and falls back to the file; there is one source of truth: a
 // keyring save removes the file, a file save removes the keyring entry, and
 // if both still exist the one saved last wins.
@@ -56,6 +59,9 @@ type Store struct {
 	file     *File    // nil in keyring mode
 	lockPath string
 	stamp    *stamp
+	// The session's identity, and the index that lists it.
+	issuer, clientID, profile, key string
+	index                          *index
 
 	// noKeyring explains why the keyring is skipped altogether.
 	noKeyring string
@@ -64,23 +70,35 @@ type Store struct {
 	keyringDown time.Time // when the keyring last failed
 	keyringWhy  string
 	lastWhere   string // Location of the backend last read or written
+	lastBackend string // "keyring" or "file": the backend of lastWhere
 }
 
-// Open returns the store for opts.Issuer and opts.ClientID. It touches
-// neither the keyring nor the disk.
+// Open returns the store for opts.Issuer, opts.ClientID and opts.Profile.
+// It touches neither the keyring nor the disk. Each profile has its own
+// session, lock and marker, so refreshes of different profiles never wait
+// for each other.
 func Open(opts Options) (*Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("open session store: no config directory")
+	}
+	profile := profileOrDefault(opts.Profile)
+	if err := CheckProfile(profile); err != nil {
+		return nil, fmt.Errorf("open session store: %w", err)
 	}
 	mode := opts.Mode
 	if mode == "" {
 		mode = ModeAuto
 	}
-	key := Key(opts.Issuer, opts.ClientID)
+	key := sessionKey(opts.Issuer, opts.ClientID, profile)
 	s := &Store{
 		mode:     mode,
 		lockPath: filepath.Join(opts.Dir, "session-"+key+".lock"),
 		stamp:    &stamp{path: filepath.Join(opts.Dir, "session-"+key+".stamp")},
+		issuer:   opts.Issuer,
+		clientID: opts.ClientID,
+		profile:  profile,
+		key:      key,
+		index:    &index{dir: opts.Dir},
 	}
 	if mode != ModeKeyring {
 		s.file = NewFile(filepath.Join(opts.Dir, "session-"+key+".json"))
@@ -93,13 +111,27 @@ func Open(opts Options) (*Store, error) {
 				s.noKeyring = why
 			}
 		}
-		s.keyring = NewKeyring(backend, opts.Issuer+" "+opts.ClientID, opts.KeyringTimeout)
+		s.keyring = NewKeyring(backend, keyringAccount(opts.Issuer, opts.ClientID, profile), opts.KeyringTimeout)
 	}
 	return s, nil
 }
 
 // Mode returns the configured mode.
 func (s *Store) Mode() Mode { return s.mode }
+
+// Profile returns the profile whose session the store keeps.
+func (s *Store) Profile() string { return s.profile }
+
+// Issuer returns the OAuth issuer whose session the store keeps.
+func (s *Store) Issuer() string { return s.issuer }
+
+// Backend names the backend the session was last found in or written to,
+// "keyring" or "file", or "" before the first read or write.
+func (s *Store) Backend() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastBackend
+}
 
 // File returns the file backend, or nil in keyring mode.
 func (s *Store) File() *File { return s.file }
@@ -166,8 +198,12 @@ func (s *Store) noteKeyring(err error) {
 }
 
 func (s *Store) setWhere(where string) {
+	backend := "keyring"
+	if s.file != nil && where == s.file.Location() {
+		backend = "file"
+	}
 	s.mu.Lock()
-	s.lastWhere = where
+	s.lastWhere, s.lastBackend = where, backend
 	s.mu.Unlock()
 }
 
@@ -234,11 +270,15 @@ func (s *Store) keyringWhyNow() string {
 }
 
 // Save stores the session, in the keyring when it works, else in the file,
-// and removes any copy in the other backend.
+// and removes any copy in the other backend. The stored copy records the
+// store's profile, and the session is listed in the profiles index.
 func (s *Store) Save(ctx context.Context, sess *Session) error {
-	err := s.save(ctx, sess)
+	saved := *sess
+	saved.Profile = s.profile
+	err := s.save(ctx, &saved)
 	if err == nil {
 		s.stamp.touch()
+		s.index.add(s.entry())
 	}
 	return err
 }
@@ -299,6 +339,7 @@ func (s *Store) Delete(ctx context.Context) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	s.stamp.touch()
+	s.index.remove(s.key)
 	return nil
 }
 

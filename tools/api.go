@@ -7,12 +7,17 @@ import (
 	"net/url"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 // The api tool is split by concern: api_request.go normalizes and
 // validates the arguments, api_send.go is the transport (no redirects),
 // api_keys.go resolves and caches Backend secret keys, api_answer.go turns
-// Clerk's answer into the result and api_mask.go keeps credentials out of it.
+// Clerk's answer into the result, api_mask.go keeps credentials out of it,
+// api_select.go applies select, and budget.go fits results to the budget.
+// api_spec.go checks a request against Clerk's OpenAPI spec,
+// api_confirm.go asks for the user's yes, api_dryrun.go shows a request
+// without sending it and api_audit.go records every write.
 
 // APIArgs are the api tool's arguments.
 type APIArgs struct {
@@ -23,15 +28,27 @@ type APIArgs struct {
 	Body          json.RawMessage `json:"body,omitempty"`
 	ApplicationID string          `json:"application_id,omitempty"`
 	Instance      string          `json:"instance,omitempty"`
+	// Select is a JMESPath expression applied to the JSON answer.
+	Select string `json:"select,omitempty"`
+	// DryRun sends nothing and returns the request that would go out
+	// (api_dryrun.go).
+	DryRun bool `json:"dry_run,omitempty"`
+	// Confirm is the token of a confirmation_required error, passed
+	// after the user agreed (api_confirm.go).
+	Confirm string `json:"confirm,omitempty"`
 }
 
 // APIResult is the api tool's result.
 type APIResult struct {
-	Status    int               `json:"status"`
-	Headers   map[string]string `json:"headers,omitempty"`
-	Body      json.RawMessage   `json:"body,omitempty"`
-	BodyText  string            `json:"body_text,omitempty"`
-	Truncated bool              `json:"truncated"`
+	Status   int               `json:"status"`
+	Headers  map[string]string `json:"headers,omitempty"`
+	Body     json.RawMessage   `json:"body,omitempty"`
+	BodyText string            `json:"body_text,omitempty"`
+	// Truncated is set when the answer was cut to fit the result budget
+	// (or the read cap): what was cut and how to see the rest.
+	Truncated *Truncation `json:"truncated,omitempty"`
+	// SelectNote says why select was not applied, or matched nothing.
+	SelectNote string `json:"select_note,omitempty"`
 }
 
 // api is the api tool with its in-memory cache of resolved secret keys.
@@ -41,6 +58,8 @@ type api struct {
 	// carries a credential.
 	http *http.Client
 	keys keyCache
+	// confirms are the confirmation tokens and questions in flight.
+	confirms confirmations
 }
 
 func newAPI(d Deps) *api {
@@ -50,29 +69,33 @@ func newAPI(d Deps) *api {
 }
 
 func (a *api) tool() Tool {
-	desc := "Calls Clerk's Platform API (target \"platform\", the default: applications, instances, domains) or " +
-		"Backend API (target \"backend\": users, organizations, sessions, invitations...) and returns the status, " +
-		"selected headers and the parsed JSON body. Paths are like Clerk's CLI: \"/users\" means /v1/users and, for " +
-		"the Platform API, \"/applications\" means /v1/platform/applications. Put query parameters in `query` and " +
-		"the JSON request body in `body`. Backend calls use CLERK_SECRET_KEY, or pass `application_id` (and " +
-		"`instance`, default development) to use that instance's key. Secret keys and tokens in answers are masked. " +
-		"Redirects are not followed: a 3xx comes back as an error with its status and Location. " +
-		"Non-2xx answers come back as errors with Clerk's errors[] and clerk_trace_id. Use api_endpoints to find the path for a task."
+	desc := "Calls Clerk's Platform API (target platform, default: applications, instances, domains) or Backend API " +
+		"(target backend: users, organizations, sessions...). Paths as in Clerk's CLI: /users is /v1/users; for platform, " +
+		"/applications is /v1/platform/applications. `query` and `body` are checked against Clerk's OpenAPI spec before " +
+		"sending. `select` (JMESPath) keeps only what you need of the JSON answer, e.g. [].{id: id, email: " +
+		"email_addresses[0].email_address} (api_endpoints' detail lists response_fields); an answer over budget is cut as " +
+		"JSON and marked `truncated`. Backend calls use CLERK_SECRET_KEY or the key of `application_id`'s `instance` " +
+		"(default development). Secrets in answers are masked; redirects are not followed. Non-2xx: an error with Clerk's " +
+		"errors[] and clerk_trace_id; without a session it may carry login_url: show it to the user, then retry."
 	if a.d.ReadOnly {
 		desc += " This server is read-only: only GET is allowed."
 	}
+	desc += a.confirmHelp()
 	return Tool{
 		Name:        "api",
 		Title:       "Call a Clerk API",
 		Description: desc,
 		InputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"target":{"type":"string","enum":["platform","backend"],"default":"platform","description":"platform: Platform API; backend: Backend API of one instance"},` +
+			`"target":{"type":"string","enum":["platform","backend"],"default":"platform"},` +
 			`"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE"],"default":"GET"},` +
-			`"path":{"type":"string","description":"API path such as /users or /applications; no host, no query string"},` +
-			`"query":{"type":"object","description":"query parameters","additionalProperties":{"type":["string","number","boolean","array"],"items":{"type":["string","number","boolean"]}}},` +
-			`"body":{"type":["object","array","string"],"description":"JSON request body (object, array, or a JSON string)"},` +
-			`"application_id":{"type":"string","description":"for target backend without CLERK_SECRET_KEY: the application whose secret key to use"},` +
-			`"instance":{"type":"string","description":"development (default), production, or an instance id","default":"development"}},` +
+			`"path":{"type":"string","description":"e.g. /users; no host or query string"},` +
+			`"query":{"type":"object","additionalProperties":{"type":["string","number","boolean","array"],"items":{"type":["string","number","boolean"]}}},` +
+			`"body":{"type":["object","array","string"],"description":"JSON body"},` +
+			`"application_id":{"type":"string","description":"backend without CLERK_SECRET_KEY: whose secret key to use"},` +
+			`"instance":{"type":"string","description":"development, production or an instance id","default":"development"},` +
+			`"select":{"type":"string","description":"JMESPath applied to the JSON answer"},` +
+			`"dry_run":{"type":"boolean","description":"send nothing; show the request, spec check and confirmation need"},` +
+			`"confirm":{"type":"string","description":"token of a confirmation_required error, after the user agreed"}},` +
 			`"required":["path"],"additionalProperties":false}`),
 		ReadOnly: a.d.ReadOnly, Destructive: !a.d.ReadOnly, Idempotent: false, OpenWorld: true,
 		Handler: func(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -80,18 +103,42 @@ func (a *api) tool() Tool {
 			if err := decodeArgs(raw, &args); err != nil {
 				return nil, err
 			}
+			if args.DryRun {
+				return a.DryRun(ctx, args)
+			}
 			return a.Call(ctx, args)
 		},
 	}
 }
 
-// Call runs one api tool call.
-func (a *api) Call(ctx context.Context, args APIArgs) (*APIResult, error) {
+// Call runs one api tool call: the request is checked against Clerk's
+// spec (api_spec.go), confirmed when the policy asks for it
+// (api_confirm.go), sent, and, when it is a write, recorded in the audit
+// log whatever the outcome (api_audit.go).
+func (a *api) Call(ctx context.Context, args APIArgs) (_ *APIResult, err error) {
+	if args.DryRun {
+		// Only DryRun may take a dry run: sending it would be the one
+		// thing a dry run promises not to do.
+		return nil, envelope.InvalidInput("dry_run calls are answered by DryRun")
+	}
+	rec := a.startAudit(ctx, args)
+	defer func() { rec.finish(ctx, err) }()
 	req, err := a.request(args)
 	if err != nil {
 		return nil, err
 	}
+	rec.request(req)
+	sel, err := compileSelect(args.Select)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSpec(ctx, req).err(); err != nil {
+		return nil, err
+	}
 	m := a.masker()
+	if err := a.confirm(ctx, m, req, args.Confirm, rec); err != nil {
+		return nil, m.error(err)
+	}
 	var resp *response
 	if req.target == TargetBackend {
 		resp, err = a.backend(ctx, m, req)
@@ -101,7 +148,8 @@ func (a *api) Call(ctx context.Context, args APIArgs) (*APIResult, error) {
 	if err != nil {
 		return nil, m.error(err)
 	}
-	return a.result(m, resp, req.method, req.path)
+	rec.answer(resp)
+	return a.result(m, resp, req.method, req.path, sel)
 }
 
 // platformCall is a Platform API call for the other tools.
@@ -112,5 +160,5 @@ func platformCall(ctx context.Context, d Deps, method, apiPath string, query url
 	if err != nil {
 		return nil, m.error(err)
 	}
-	return a.result(m, resp, method, apiPath)
+	return a.result(m, resp, method, apiPath, nil)
 }

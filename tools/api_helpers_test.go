@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/clerk-mcp/clerk-mcp/internal/spectest"
@@ -118,23 +120,23 @@ func (e *apiEnv) ok(t *testing.T, args APIArgs) *APIResult {
 }
 
 // reason returns the envelope reason of a failed call.
-func reason(t *testing.T, err error) auth.Reason {
+func reason(t *testing.T, err error) envelope.Reason {
 	t.Helper()
-	var te *Error
+	var te *envelope.Error
 	if errors.As(err, &te) {
 		return te.Reason
 	}
 	if err == nil {
 		t.Fatal("call succeeded, want an error")
 	}
-	return auth.AsAuthError(err).Reason
+	return envelope.From(err).Reason
 }
 
 // shown is everything a call shows the agent or writes to the log: the
 // result as JSON, or the error's envelope fields and its Error() text.
 func shown(res *APIResult, err error) string {
 	if err != nil {
-		var te *Error
+		var te *envelope.Error
 		if errors.As(err, &te) {
 			b, _ := json.Marshal(map[string]any{"message": te.Message, "remedy": te.Remedy, "errors": te.Errors, "trace": te.TraceID})
 			return string(b) + "\n" + err.Error()

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 // keyCache holds the Backend secret keys resolved through the Platform API,
@@ -160,7 +160,7 @@ func (a *api) resolveKey(ctx context.Context, m *masker, appID, instance string)
 		} `json:"instances"`
 	}
 	if err := json.Unmarshal(resp.body, &app); err != nil {
-		return "", &Error{Reason: auth.ReasonAPIError, Status: resp.status,
+		return "", &envelope.Error{Reason: envelope.ReasonAPIError, Status: resp.status,
 			Message: "Could not read the application's instances from the Platform API.",
 			Remedy:  "Retry; if it persists, set CLERK_SECRET_KEY.", Err: fmt.Errorf("decode application %s: %w", appID, err)}
 	}
@@ -170,13 +170,13 @@ func (a *api) resolveKey(ctx context.Context, m *masker, appID, instance string)
 		}
 		m.addSecret(in.SecretKey)
 		if !plausibleSecretKey(in.SecretKey) {
-			return "", &Error{Reason: auth.ReasonMissingSecretKey,
+			return "", &envelope.Error{Reason: envelope.ReasonMissingSecretKey,
 				Message: fmt.Sprintf("The Platform API gave no usable secret key for the %s instance of application %s.", instance, appID),
 				Remedy:  "Check that the account may read this application's secret keys, or ask the user to set CLERK_SECRET_KEY."}
 		}
 		return in.SecretKey, nil
 	}
-	return "", &Error{Reason: auth.ReasonMissingSecretKey,
+	return "", &envelope.Error{Reason: envelope.ReasonMissingSecretKey,
 		Message: fmt.Sprintf("Application %s has no %s instance.", appID, instance),
 		Remedy:  "Check application_id and instance (development, production, or an instance id)."}
 }

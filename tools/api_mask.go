@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 )
 
@@ -119,7 +121,7 @@ func (m *masker) string(s string) string {
 // error masks a tool error's message, Clerk's errors[] and the cause, all
 // of which reach the agent or the log.
 func (m *masker) error(err error) error {
-	var te *Error
+	var te *envelope.Error
 	if !errors.As(err, &te) {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 // apiRequest is an api call's arguments, normalized and validated: what
@@ -43,10 +43,10 @@ func (a *api) request(args APIArgs) (*apiRequest, error) {
 	switch r.method {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
-		return nil, invalidInput("method must be GET, POST, PUT, PATCH or DELETE")
+		return nil, envelope.InvalidInput("method must be GET, POST, PUT, PATCH or DELETE")
 	}
 	if a.d.ReadOnly && r.method != http.MethodGet {
-		return nil, &Error{Reason: auth.ReasonReadOnly,
+		return nil, &envelope.Error{Reason: envelope.ReasonReadOnly,
 			Message: fmt.Sprintf("This clerk-mcp server runs with --read-only; %s is refused.", r.method),
 			Remedy:  "Only GET calls are allowed. Ask the user to restart the server without --read-only to make changes."}
 	}
@@ -62,7 +62,7 @@ func (a *api) request(args APIArgs) (*apiRequest, error) {
 	}
 	if r.target == TargetBackend && a.d.Config.SecretKey == "" {
 		if args.ApplicationID == "" {
-			return nil, &Error{Reason: auth.ReasonMissingSecretKey,
+			return nil, &envelope.Error{Reason: envelope.ReasonMissingSecretKey,
 				Message: "Backend API calls need a secret key, and none is configured.",
 				Remedy:  "Pass application_id (and instance, default development) to use that instance's key via the Platform API, or ask the user to set CLERK_SECRET_KEY."}
 		}
@@ -71,7 +71,7 @@ func (a *api) request(args APIArgs) (*apiRequest, error) {
 			r.instance = "development"
 		}
 		if !idPattern.MatchString(r.appID) || !idPattern.MatchString(r.instance) {
-			return nil, invalidInput("application_id and instance must be plain ids (letters, digits, _ and -)")
+			return nil, envelope.InvalidInput("application_id and instance must be plain ids (letters, digits, _ and -)")
 		}
 	}
 	return r, nil
@@ -85,14 +85,14 @@ func queryValues(q map[string]any) (url.Values, error) {
 			for _, item := range x {
 				s, ok := scalar(item)
 				if !ok {
-					return nil, invalidInput(fmt.Sprintf("query %q: array items must be strings, numbers or booleans", k))
+					return nil, envelope.InvalidInput(fmt.Sprintf("query %q: array items must be strings, numbers or booleans", k))
 				}
 				v.Add(k, s)
 			}
 		default:
 			s, ok := scalar(val)
 			if !ok {
-				return nil, invalidInput(fmt.Sprintf("query %q: values must be strings, numbers, booleans or arrays of them", k))
+				return nil, envelope.InvalidInput(fmt.Sprintf("query %q: values must be strings, numbers, booleans or arrays of them", k))
 			}
 			v.Set(k, s)
 		}
@@ -122,7 +122,7 @@ func requestBody(method string, raw json.RawMessage) ([]byte, error) {
 		return nil, nil
 	}
 	if method == http.MethodGet {
-		return nil, invalidInput("GET requests take no body; use query")
+		return nil, envelope.InvalidInput("GET requests take no body; use query")
 	}
 	switch raw[0] {
 	case '{', '[':
@@ -131,9 +131,9 @@ func requestBody(method string, raw json.RawMessage) ([]byte, error) {
 		var s string
 		json.Unmarshal(raw, &s)
 		if !json.Valid([]byte(s)) {
-			return nil, invalidInput("body string must hold JSON")
+			return nil, envelope.InvalidInput("body string must hold JSON")
 		}
 		return []byte(s), nil
 	}
-	return nil, invalidInput("body must be a JSON object, array, or a string holding JSON")
+	return nil, envelope.InvalidInput("body must be a JSON object, array, or a string holding JSON")
 }

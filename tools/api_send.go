@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 )
 
@@ -64,7 +66,7 @@ func (a *api) send(ctx context.Context, m *masker, base, method, apiPath string,
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, invalidInput("cannot build the request: " + err.Error())
+		return nil, envelope.InvalidInput("cannot build the request: " + err.Error())
 	}
 	req.Header.Set("Authorization", "Bearer "+bearer)
 	req.Header.Set("Accept", "application/json")
@@ -80,7 +82,7 @@ func (a *api) send(ctx context.Context, m *masker, base, method, apiPath string,
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Reason: auth.ReasonNetworkError, Retryable: true,
+		return nil, &envelope.Error{Reason: envelope.ReasonNetworkError, Retryable: true,
 			Message: fmt.Sprintf("Could not reach Clerk at %s://%s.", u.Scheme, u.Host),
 			Remedy:  "Retry in a moment; if it persists, check the network and the API URL configuration.",
 			Err:     errors.New(m.string(err.Error()))}

@@ -9,7 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 )
 
@@ -42,7 +43,7 @@ func TestAPIBackendResolvesSecretKeyFromPlatformAPI(t *testing.T) {
 	}
 	args := e.users()
 	args.Instance = "staging"
-	if _, err := e.call(t, args); reason(t, err) != auth.ReasonMissingSecretKey {
+	if _, err := e.call(t, args); reason(t, err) != envelope.ReasonMissingSecretKey {
 		t.Fatalf("unknown instance: %v, want missing_secret_key", err)
 	}
 }
@@ -65,8 +66,8 @@ func TestAPIDoesNotFollowRedirects(t *testing.T) {
 	}
 	check := func(t *testing.T, res *APIResult, err error, status int) {
 		t.Helper()
-		var te *Error
-		if res != nil || !asError(err, &te) || te.Status != status || te.Reason != auth.ReasonAPIError {
+		var te *envelope.Error
+		if res != nil || !asError(err, &te) || te.Status != status || te.Reason != envelope.ReasonAPIError {
 			t.Fatalf("got %+v, %v; want an api_error with status %d", res, err, status)
 		}
 		if !strings.Contains(te.Message, attacker.URL+"/steal") {
@@ -134,7 +135,7 @@ func TestAPIResolvedKeyForgottenOnLogout(t *testing.T) {
 	key := e.fake.SecretKey("development")
 	e.logout(t)
 	_, err := e.call(t, e.users())
-	if got := reason(t, err); got != auth.ReasonNotLoggedIn {
+	if got := reason(t, err); got != envelope.ReasonNotLoggedIn {
 		t.Fatalf("backend call after logout: %v (%s), want not_logged_in", err, got)
 	}
 	if n := e.fake.BackendRequestsWith(key); n != 1 {
@@ -196,7 +197,7 @@ func TestAPIResolvedKeyWithLegacySession(t *testing.T) {
 		t.Fatal("the key of a legacy session was not kept")
 	}
 	e.logout(t)
-	if _, err := e.call(t, e.users()); reason(t, err) != auth.ReasonNotLoggedIn {
+	if _, err := e.call(t, e.users()); reason(t, err) != envelope.ReasonNotLoggedIn {
 		t.Fatalf("after logout: %v, want not_logged_in", err)
 	}
 }
@@ -233,7 +234,7 @@ func TestAPIResolvedKeyRefusedIsResolvedAgainOnce(t *testing.T) {
 	})
 	before = e.fake.Counts()
 	_, err := e.call(t, APIArgs{Target: TargetBackend, Path: "/refuses", ApplicationID: e.fake.ApplicationID()})
-	var te *Error
+	var te *envelope.Error
 	if !asError(err, &te) || te.Status != http.StatusUnauthorized {
 		t.Fatalf("got %v, want the 401", err)
 	}
@@ -242,11 +243,11 @@ func TestAPIResolvedKeyRefusedIsResolvedAgainOnce(t *testing.T) {
 	}
 }
 
-func asError(err error, te **Error) bool {
+func asError(err error, te **envelope.Error) bool {
 	if err == nil {
 		return false
 	}
-	e, ok := err.(*Error)
+	e, ok := err.(*envelope.Error)
 	*te = e
 	return ok
 }

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -90,12 +89,16 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 		c.Message = "No usable OAuth session; CLERK_PLATFORM_API_KEY is used for the Platform API."
 		add(c)
 	default:
-		add(failed("session_present", StatusFail, err))
+		add(sessionMissing(ctx, d, err))
 	}
 
 	if sess != nil {
 		if info, err := d.Source.UserInfo(ctx); err != nil {
-			add(failed("session_usable", StatusFail, err))
+			c, ok := reachCheck("session_usable", "Clerk's OAuth server", "CLERK_OAUTH_BASE_URL", d.Config.BaseURL, err)
+			if !ok {
+				c = failed("session_usable", StatusFail, err)
+			}
+			add(c)
 		} else {
 			tok, _ := d.Source.Token(ctx)
 			add(Check{Name: "session_usable", Status: StatusPass,
@@ -113,13 +116,17 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 
 	if sess != nil || d.Config.PlatformAPIKey != "" {
 		if _, err := platformCall(ctx, d, http.MethodGet, "/v1/platform/applications", nil); err != nil {
-			add(failed("platform_api", StatusFail, err))
+			c, ok := reachCheck("platform_api", "the Clerk Platform API", "CLERK_PLATFORM_API_URL", d.Config.PlatformAPIURL, err)
+			if !ok {
+				c = failed("platform_api", StatusFail, err)
+			}
+			add(c)
 		} else {
 			add(Check{Name: "platform_api", Status: StatusPass, Message: "The Platform API at " + d.Config.PlatformAPIURL + " answers."})
 		}
 	} else {
 		add(Check{Name: "platform_api", Status: StatusWarn, Message: "Skipped: no session or Platform API key to call it with.",
-			Remedy: "Run `clerk-mcp login`."})
+			Remedy: "Run `" + d.Config.LoginCommand() + "`."})
 	}
 
 	switch k := d.Config.SecretKey; {
@@ -252,23 +259,4 @@ func describeExpiry(t time.Time) string {
 		return "at an unknown time"
 	}
 	return "at " + t.UTC().Format(time.RFC3339)
-}
-
-// explain returns the message and remedy of a tool or session error.
-func explain(err error) (message, remedy string) {
-	var ae *auth.AuthError
-	var te *Error
-	switch {
-	case errors.As(err, &ae):
-		return ae.Message, ae.Remedy
-	case errors.As(err, &te):
-		return te.Message, te.Remedy
-	}
-	return err.Error(), "Run `clerk-mcp doctor` again after fixing the problem above."
-}
-
-// failed is a check that failed (or warned) because of err.
-func failed(name, status string, err error) Check {
-	msg, remedy := explain(err)
-	return Check{Name: name, Status: status, Message: msg, Remedy: remedy}
 }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/tools/catalog"
 )
 
@@ -77,7 +78,7 @@ const operationSchema = `{"type":"object","properties":{` +
 	`"content_type":{"type":"string","description":"set when the body is not JSON"},` +
 	`"body":{"type":"object","description":"JSON Schema of the request body, $refs resolved; branches marked truncated are cut"},` +
 	`"response_status":{"type":"string"},` +
-	`"response_fields":{"type":"object","description":"JMESPath-like field paths of the answer (data[].id) and their types","additionalProperties":{"type":"string"}}},` +
+	`"response_fields":{"type":"object","description":"JMESPath-like field paths of the answer (data[].id) and their types, for api's select","additionalProperties":{"type":"string"}}},` +
 	`"required":["target","method","path","summary","operation_id","path_params","has_body"]}`
 
 func endpointsTool() Tool {
@@ -125,20 +126,20 @@ func FindEndpoints(args EndpointsArgs) (*EndpointsResult, error) {
 	switch args.Target {
 	case "", TargetPlatform, TargetBackend:
 	default:
-		return nil, invalidInput(`target must be "platform" or "backend"`)
+		return nil, envelope.InvalidInput(`target must be "platform" or "backend"`)
 	}
 	if args.OperationID != "" || args.Path != "" {
 		return describeEndpoint(args)
 	}
 	if strings.TrimSpace(args.Query) == "" && args.Tag == "" {
-		return nil, invalidInput("give `query` (what you want to do, e.g. \"list users\") to search, or `operation_id`, or `method` and `path`, for the detail of one operation")
+		return nil, envelope.InvalidInput("give `query` (what you want to do, e.g. \"list users\") to search, or `operation_id`, or `method` and `path`, for the detail of one operation")
 	}
 	limit := args.Limit
 	switch {
 	case limit == 0:
 		limit = defaultEndpointsLimit
 	case limit < 0 || limit > maxEndpointsLimit:
-		return nil, invalidInput("limit must be between 1 and 50")
+		return nil, envelope.InvalidInput("limit must be between 1 and 50")
 	}
 	found := catalog.Search(args.Query, catalog.Filter{Target: args.Target, Method: args.Method, Tag: args.Tag}, limit)
 	return &EndpointsResult{Endpoints: found}, nil
@@ -146,15 +147,15 @@ func FindEndpoints(args EndpointsArgs) (*EndpointsResult, error) {
 
 func describeEndpoint(args EndpointsArgs) (*EndpointsResult, error) {
 	if args.OperationID == "" && args.Method == "" {
-		return nil, invalidInput("`path` needs `method` to name one operation, e.g. method POST, path /users")
+		return nil, envelope.InvalidInput("`path` needs `method` to name one operation, e.g. method POST, path /users")
 	}
 	d, err := catalog.Describe(args.OperationID, args.Target, args.Method, args.Path)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, &Error{Reason: auth.ReasonInvalidInput, Message: "unknown operation", Err: err,
+		return nil, &envelope.Error{Reason: envelope.ReasonInvalidInput, Message: "unknown operation", Err: err,
 			Remedy: "Search with `query` for the operation, then ask for its detail with the operation_id it returns."}
 	}
 	if err != nil {
-		return nil, invalidInput(err.Error())
+		return nil, envelope.InvalidInput(err.Error())
 	}
 	return &EndpointsResult{Operation: d}, nil
 }

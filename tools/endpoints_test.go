@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/tools"
 	"github.com/clerk-mcp/clerk-mcp/tools/apispec"
 	"github.com/clerk-mcp/clerk-mcp/tools/catalog"
@@ -79,7 +81,7 @@ func TestEndpointsDetailLookup(t *testing.T) {
 		{Method: "POST", Path: "/users", Target: "platform"},
 	} {
 		_, err := tools.FindEndpoints(args)
-		var te *tools.Error
+		var te *envelope.Error
 		if !errors.As(err, &te) || te.Remedy == "" {
 			t.Errorf("%+v: err = %v, want a tool error with a remedy", args, err)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 // Targets of the api tool.
@@ -22,42 +24,42 @@ const maxPathLen = 2048
 // (encoded slashes and dots), and query or fragment markers.
 func NormalizePath(target, p string) (string, error) {
 	if p == "" {
-		return "", invalidInput("path is required, e.g. \"/users\"")
+		return "", envelope.InvalidInput("path is required, e.g. \"/users\"")
 	}
 	if len(p) > maxPathLen {
-		return "", invalidInput(fmt.Sprintf("path is longer than %d bytes", maxPathLen))
+		return "", envelope.InvalidInput(fmt.Sprintf("path is longer than %d bytes", maxPathLen))
 	}
 	for _, r := range p {
 		if r < 0x20 || r == 0x7f {
-			return "", invalidInput("path contains control characters")
+			return "", envelope.InvalidInput("path contains control characters")
 		}
 	}
 	switch {
 	case strings.Contains(p, "://") || strings.Contains(p, ":"):
-		return "", invalidInput("path must be an API path such as /users, not a URL; requests always go to the configured Clerk API")
+		return "", envelope.InvalidInput("path must be an API path such as /users, not a URL; requests always go to the configured Clerk API")
 	case strings.Contains(p, `\`):
-		return "", invalidInput("path must not contain backslashes")
+		return "", envelope.InvalidInput("path must not contain backslashes")
 	case strings.Contains(p, "@"):
-		return "", invalidInput("path must not contain '@'")
+		return "", envelope.InvalidInput("path must not contain '@'")
 	case strings.Contains(p, "%"):
-		return "", invalidInput("path must not be percent-encoded (encoded slashes and dots are refused); pass IDs as they are")
+		return "", envelope.InvalidInput("path must not be percent-encoded (encoded slashes and dots are refused); pass IDs as they are")
 	case strings.ContainsAny(p, "?#"):
-		return "", invalidInput("put query parameters in the `query` argument, not in the path")
+		return "", envelope.InvalidInput("put query parameters in the `query` argument, not in the path")
 	}
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
 	if strings.Contains(p, "//") {
-		return "", invalidInput("path must not contain '//'")
+		return "", envelope.InvalidInput("path must not contain '//'")
 	}
 	p = strings.TrimSuffix(p, "/")
 	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
 		if seg == "." || seg == ".." {
-			return "", invalidInput("path must not contain '.' or '..' segments")
+			return "", envelope.InvalidInput("path must not contain '.' or '..' segments")
 		}
 		for _, r := range seg {
 			if !isPathRune(r) {
-				return "", invalidInput(fmt.Sprintf("path contains %q; allowed are letters, digits and - _ . ~ + = ,", r))
+				return "", envelope.InvalidInput(fmt.Sprintf("path contains %q; allowed are letters, digits and - _ . ~ + = ,", r))
 			}
 		}
 	}
@@ -77,10 +79,10 @@ func NormalizePath(target, p string) (string, error) {
 		}
 	case TargetBackend:
 		if isPlatform {
-			return "", invalidInput("Platform API paths need target \"platform\"")
+			return "", envelope.InvalidInput("Platform API paths need target \"platform\"")
 		}
 	default:
-		return "", invalidInput(fmt.Sprintf("target must be %q or %q", TargetPlatform, TargetBackend))
+		return "", envelope.InvalidInput(fmt.Sprintf("target must be %q or %q", TargetPlatform, TargetBackend))
 	}
 	return "/v1" + p, nil
 }

@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
+	"github.com/clerk-mcp/clerk-mcp/audit"
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -25,8 +28,11 @@ type Tool struct {
 	OutputSchema json.RawMessage
 	// The four MCP annotations, always declared explicitly.
 	ReadOnly, Destructive, Idempotent, OpenWorld bool
-	// Handler runs the tool. Its error is an *auth.AuthError or *Error.
+	// Handler runs the tool. Its errors are *envelope.Error (see envelope.From).
 	Handler func(ctx context.Context, args json.RawMessage) (any, error)
+	// MaxResultChars is the most characters of text a result takes,
+	// declared to clients as _meta["anthropic/maxResultSizeChars"].
+	MaxResultChars int
 }
 
 // Deps is what the tools need.
@@ -40,6 +46,14 @@ type Deps struct {
 	ReadOnly bool
 	// RevealSecrets shows secret key values in api results.
 	RevealSecrets bool
+	// Confirm names the api calls that need a human's yes (see
+	// api_confirm.go); empty means ConfirmProduction.
+	Confirm ConfirmPolicy
+	// Audit records every mutating api call; nil records nothing.
+	Audit *audit.Log
+	// MaxResultChars is the budget of every tool result in characters
+	// (see budget.go); zero means DefaultMaxResultChars.
+	MaxResultChars int
 	// Clients is where MCP clients' user configs live, for doctor's
 	// check of which ones run clerk-mcp; a zero Home skips the check.
 	Clients clients.Env
@@ -48,36 +62,19 @@ type Deps struct {
 // All returns every tool, in the order they are listed.
 func All(d Deps) []Tool {
 	api := newAPI(d)
-	return []Tool{whoamiTool(d), doctorTool(d), api.tool(), endpointsTool()}
-}
-
-// Error is a tool failure that is not about the session: invalid input,
-// read-only mode, a missing secret key, or an error answer from Clerk's
-// APIs.
-type Error struct {
-	Reason    auth.Reason
-	Message   string
-	Remedy    string
-	Retryable bool
-	// Status, Errors and TraceID describe an error answer from Clerk.
-	Status  int
-	Errors  json.RawMessage
-	TraceID string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+	all := []Tool{whoamiTool(d), doctorTool(d), api.tool(), endpointsTool()}
+	for i := range all {
+		all[i] = budgeted(all[i], d.resultBudget())
 	}
-	return e.Message
+	return all
 }
 
-func (e *Error) Unwrap() error { return e.Err }
-
-func invalidInput(msg string) *Error {
-	return &Error{Reason: auth.ReasonInvalidInput, Message: msg,
-		Remedy: "Fix the arguments and call the tool again."}
+// resultBudget is the budget of a tool result in characters.
+func (d Deps) resultBudget() int {
+	if d.MaxResultChars > 0 {
+		return d.MaxResultChars
+	}
+	return DefaultMaxResultChars
 }
 
 // decodeArgs decodes a tool's arguments, rejecting unknown fields so that a
@@ -89,7 +86,7 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytesReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return invalidInput("Invalid arguments: " + err.Error())
+		return envelope.InvalidInput("Invalid arguments: " + err.Error())
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/clerk-mcp/clerk-mcp/internal/demo"
@@ -51,14 +51,30 @@ func (c *cli) sandbox(ctx context.Context, args []string) int {
 		}
 		*dir = abs
 	}
-	command, _ := os.Executable()
 	var ready func(demo.SandboxEnv)
 	if *asJSON {
 		ready = func(env demo.SandboxEnv) { c.printJSONLine(env) }
 	}
-	if err := demo.Sandbox(ctx, *addr, *dir, command, c.stdout, ready); err != nil {
+	if err := demo.Sandbox(ctx, *addr, *dir, c.invocation(), c.stdout, ready); err != nil {
 		fmt.Fprintf(c.stderr, "clerk-mcp sandbox: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// invocation says how the user can run this binary again: by name when
+// PATH finds this very binary, else by path. A temporary `go run` build
+// has neither.
+func (c *cli) invocation() demo.Invocation {
+	exe, err := selfPath()
+	if err != nil {
+		return demo.Invocation{}
+	}
+	shell := exe
+	if found, err := exec.LookPath("clerk-mcp"); err == nil {
+		if resolved, err := filepath.EvalSymlinks(found); err == nil && resolved == exe {
+			shell = "clerk-mcp"
+		}
+	}
+	return demo.Invocation{Shell: shell, Command: exe}
 }

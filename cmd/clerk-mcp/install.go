@@ -10,9 +10,10 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/clients"
-	"github.com/clerk-mcp/clerk-mcp/tools"
+	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
 // installFlags are the flags install and uninstall share.
@@ -23,8 +24,35 @@ type installFlags struct {
 	force  *bool
 }
 
+// entryFor is the editor entry that serves profile: "clerk" running
+// `serve` for the default profile, "clerk-NAME" running
+// `serve --profile NAME` for another, so that both can be installed side
+// by side.
+func entryFor(client *clients.Client, profile string) (named *clients.Client, name string, serveArgs []string) {
+	if profile == store.DefaultProfile {
+		return client, clients.ServerName, []string{"serve"}
+	}
+	name = clients.ServerName + "-" + profile
+	return client.Named(name), name, []string{"serve", "--profile", profile}
+}
+
+// checkProfile validates --profile for install and uninstall, which
+// otherwise need no configuration.
+func (c *cli) checkProfile() (string, int, bool) {
+	p := c.configEnv("CLERK_PROFILE")
+	if p == "" {
+		return store.DefaultProfile, 0, true
+	}
+	if err := store.CheckProfile(p); err != nil {
+		fmt.Fprintf(c.stderr, "clerk-mcp: --profile: %v\n", err)
+		return "", exitUsage, false
+	}
+	return p, 0, true
+}
+
 func (c *cli) installFlagSet(name string) (*flag.FlagSet, installFlags) {
 	fs := c.flags(name)
+	c.profileFlag(fs)
 	return fs, installFlags{
 		client: fs.String("client", "", "one of: "+strings.Join(clients.Names(), ", ")),
 		asJSON: fs.Bool("json", false, "print the result as JSON"),
@@ -44,11 +72,21 @@ func (c *cli) install(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
+	profile, code, ok := c.checkProfile()
+	if !ok {
+		return code
+	}
+	client, name, serveArgs := entryFor(client, profile)
 	bin := *command
 	if bin == "" {
 		var err error
-		if bin, err = selfPath(); err != nil && !*print {
-			return c.fail(*f.asJSON, installError(err.Error(), "Build or install clerk-mcp (`go install ./cmd/clerk-mcp`), then run `clerk-mcp install` from that binary, or pass --command PATH."))
+		if bin, err = selfPath(); err != nil {
+			if !*print {
+				return c.fail(*f.asJSON, installError(err.Error()+".", remedyTemporaryBuild))
+			}
+			// --print writes nothing, but what it prints would break
+			// the same way once pasted.
+			fmt.Fprintf(c.stderr, "warning: %s, and the entry below points at it.\n  %s\n", err, remedyTemporaryBuild)
 		}
 	} else {
 		var err error
@@ -56,7 +94,6 @@ func (c *cli) install(ctx context.Context, args []string) int {
 			return c.fail(*f.asJSON, installError(err.Error(), "Pass the absolute path of the clerk-mcp binary, for example --command \"$(command -v clerk-mcp)\"."))
 		}
 	}
-	serveArgs := []string{"serve"}
 	if *print {
 		snippet, err := client.Snippet(bin, serveArgs)
 		if err != nil {
@@ -81,9 +118,13 @@ func (c *cli) install(ctx context.Context, args []string) int {
 	case clients.Unchanged:
 		fmt.Fprintf(c.stdout, "clerk-mcp is already installed in %s (%s); nothing changed.\n", res.Title, res.Path)
 	default:
-		fmt.Fprintf(c.stdout, "%s clerk-mcp in %s as %q, running %s.\n", capitalize(string(res.Action)), res.Title, clients.ServerName, strings.Join(append([]string{bin}, res.Args...), " "))
+		fmt.Fprintf(c.stdout, "%s clerk-mcp in %s as %q, running %s.\n", capitalize(string(res.Action)), res.Title, name, strings.Join(append([]string{bin}, res.Args...), " "))
 		c.describeWrite(res)
-		fmt.Fprintf(c.stdout, "Restart %s (or reload its MCP servers) to use it. Log in once with `clerk-mcp login` if you have not.\n", res.Title)
+		login := "clerk-mcp login"
+		if profile != store.DefaultProfile {
+			login += " --profile " + profile
+		}
+		fmt.Fprintf(c.stdout, "Restart %s (or reload its MCP servers) to use it. Log in once with `%s` if you have not.\n", res.Title, login)
 	}
 	return exitOK
 }
@@ -97,6 +138,11 @@ func (c *cli) uninstall(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
+	profile, code, ok := c.checkProfile()
+	if !ok {
+		return code
+	}
+	client, _, _ = entryFor(client, profile)
 	res, err := client.Uninstall(ctx, clients.Options{Env: c.clientEnv(), NoCLI: *f.noCLI, Force: *f.force})
 	if err != nil {
 		return c.fail(*f.asJSON, clientConfigError(err))
@@ -185,8 +231,11 @@ func absCommand(path string) (string, error) {
 	return abs, nil
 }
 
+// remedyTemporaryBuild says how to get a binary that outlives the command.
+const remedyTemporaryBuild = "Build or install clerk-mcp (`go install ./cmd/clerk-mcp`), then run `clerk-mcp install` from that binary, or pass --command PATH."
+
 func installError(msg, remedy string) error {
-	return &tools.Error{Reason: auth.ReasonInvalidInput, Message: msg, Remedy: remedy}
+	return &envelope.Error{Reason: envelope.ReasonInvalidInput, Message: msg, Remedy: remedy}
 }
 
 // clientConfigError turns a clients error into the envelope's terms.

@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clerk-mcp/clerk-mcp/auth"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
+
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/spectest"
 	"github.com/clerk-mcp/clerk-mcp/internal/syncbuf"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
@@ -70,6 +72,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	fake := fakeclerk.New(t)
+	spectest.Attach(t, fake)
 	dir := filepath.Join(t.TempDir(), "clerk-mcp")
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -135,7 +138,7 @@ func TestLoginWhoamiLogoutAsAUser(t *testing.T) {
 		t.Fatalf("whoami --json: exit %d\n%s%s", code, out, errOut)
 	}
 	if who.UserID != fakeclerk.DefaultUser.ID || who.Email != fakeclerk.DefaultUser.Email || who.Auth != "oauth" ||
-		who.Issuer != w.fake.URL || who.ExpiresAt.IsZero() || !strings.Contains(who.Store, w.dir) {
+		who.Issuer != w.fake.URL || !wholeSeconds.MatchString(who.ExpiresAt) || who.Profile != "default" || !strings.Contains(who.Store, w.dir) {
 		t.Fatalf("whoami --json = %+v", who)
 	}
 	if out, _, code = w.run(t, nil, "whoami"); code != 0 || !strings.Contains(out, "ada@example.com") {
@@ -151,8 +154,8 @@ func TestLoginWhoamiLogoutAsAUser(t *testing.T) {
 		t.Fatal("logout did not revoke at Clerk")
 	}
 	out, _, code = w.run(t, nil, "whoami", "--json")
-	var env map[string]auth.AuthError
-	if code != 1 || json.Unmarshal([]byte(out), &env) != nil || env["error"].Reason != auth.ReasonNotLoggedIn {
+	var env map[string]envelope.Error
+	if code != 1 || json.Unmarshal([]byte(out), &env) != nil || env["error"].Reason != envelope.ReasonNotLoggedIn {
 		t.Fatalf("whoami --json after logout: exit %d: %s", code, out)
 	}
 }

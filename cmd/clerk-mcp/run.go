@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/clients"
-	"github.com/clerk-mcp/clerk-mcp/server"
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/clerk-mcp/clerk-mcp/tools"
 )
@@ -27,29 +26,30 @@ const (
 	exitUsage   = 2
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = ""
-
+// usage lists every command, one line each; a command's flags are in its
+// own -h.
 const usage = `clerk-mcp: Clerk for AI coding agents, over MCP.
 
-Usage:
-  clerk-mcp [serve]          run the MCP server on stdio (the default)
-      --read-only            refuse every api call but GET
-      --reveal-secrets       show secret key values in api results
-      --log-level LEVEL      debug|info|warn|error, on stderr (default info)
-      --log-file PATH        also log to PATH
-  clerk-mcp login            log in to Clerk in the browser (--no-browser, --device, --timeout 2m, --json)
-  clerk-mcp logout [--json]  revoke the session at Clerk and delete it
-  clerk-mcp whoami [--json]  show who is logged in
-  clerk-mcp refresh [--json] refresh the session now and show the new expiry
-  clerk-mcp doctor [--json]  check configuration, session and connectivity (exit 1 on a failed check)
-  clerk-mcp install --client NAME    add clerk-mcp to an editor's MCP servers (--print, --json, --no-cli)
-  clerk-mcp uninstall --client NAME  remove it again, leaving everything else
-      NAME: claude-desktop, claude-code, cursor, vscode, windsurf, codex, gemini
-  clerk-mcp demo [--json]    try everything offline: a Clerk sandbox, login, every tool, a refresh
-  clerk-mcp sandbox          keep a Clerk sandbox running and print the environment to use it
-  clerk-mcp version [--json] print the version
+Usage: clerk-mcp <command> [flags]
 
+Commands:
+  serve      run the MCP server on stdio (the default; editors start it)
+  login      log in to Clerk in the browser
+  logout     revoke the session at Clerk and delete it
+  whoami     show who is logged in and where the session is stored
+  refresh    refresh the session now and show the new expiry
+  doctor     check configuration, session and connectivity
+  profiles   list every stored session: profile, issuer, user, expiry, store
+  audit      show the recent api writes agents made or tried: who, what, how allowed
+  install    add clerk-mcp to an editor's MCP servers (--client NAME)
+  uninstall  remove clerk-mcp from an editor's MCP servers (--client NAME)
+  demo       try everything offline: a Clerk sandbox, login, every tool, a refresh
+  sandbox    keep a Clerk sandbox running and print the environment that uses it
+  version    print the version, commit and build date
+  help       show this list
+
+Run 'clerk-mcp <command> -h' for a command's flags. --profile NAME (or
+CLERK_PROFILE) selects one of several sessions; --json prints JSON.
 Configuration comes from the environment (CLERK_OAUTH_BASE_URL,
 CLERK_CONFIG_DIR, CLERK_MCP_STORE, ...); see the README.
 `
@@ -59,6 +59,8 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// profile is --profile, which overrides CLERK_PROFILE.
+	profile string
 }
 
 type command func(c *cli, ctx context.Context, args []string) int
@@ -75,18 +77,22 @@ var commands = map[string]command{
 	"demo":      (*cli).demo,
 	"sandbox":   (*cli).sandbox,
 	"uninstall": (*cli).uninstall,
+	"profiles":  (*cli).profiles,
+	"audit":     (*cli).auditCmd,
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	name := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	switch name {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			name, args = args[0], args[1:]
+		}
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -101,6 +107,20 @@ func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("clerk-mcp "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	return fs
+}
+
+// profileFlag adds --profile to fs, for the commands that use a session.
+func (c *cli) profileFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.profile, "profile", "", "use this profile's session (default: $CLERK_PROFILE, else \"default\")")
+}
+
+// configEnv is the environment as the configuration sees it: --profile
+// stands in for CLERK_PROFILE, so that both are checked alike.
+func (c *cli) configEnv(name string) string {
+	if name == "CLERK_PROFILE" && c.profile != "" {
+		return c.profile
+	}
+	return c.getenv(name)
 }
 
 // parse parses args and reports whether the command should go on; on
@@ -148,7 +168,7 @@ func (c *cli) env() (*env, error) {
 }
 
 func (c *cli) envWithLogger(logger *slog.Logger) (*env, error) {
-	cfg, err := auth.ConfigFromEnv(c.getenv)
+	cfg, err := auth.ConfigFromEnv(c.configEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +187,22 @@ func (e *env) deps() tools.Deps {
 }
 
 // fail reports err: as the JSON envelope on stdout with --json, else as a
-// line on stderr. It returns exitFailure.
+// line on stderr with the remedy addressed to the user. It returns
+// exitFailure.
 func (c *cli) fail(asJSON bool, err error) int {
-	envelope := server.ErrorEnvelope(err)
 	if asJSON {
-		c.printJSON(envelope)
+		// Marshal, not printJSON: it copes with an undecodable errors
+		// field from Clerk.
+		var buf bytes.Buffer
+		json.Indent(&buf, envelope.Marshal(err), "", "  ")
+		buf.WriteByte('\n')
+		c.stdout.Write(buf.Bytes())
 		return exitFailure
 	}
-	body := envelope["error"]
-	fmt.Fprintf(c.stderr, "clerk-mcp: %s\n", strings.TrimSuffix(body.Message, "."))
-	if body.Remedy != "" {
-		fmt.Fprintf(c.stderr, "  %s\n", body.Remedy)
+	e := envelope.From(err)
+	fmt.Fprintf(c.stderr, "clerk-mcp: %s\n", strings.TrimSuffix(e.Message, "."))
+	if r := e.UserRemedy(); r != "" {
+		fmt.Fprintf(c.stderr, "  %s\n", r)
 	}
 	return exitFailure
 }
@@ -192,30 +217,6 @@ func (c *cli) printJSON(v any) {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
-}
-
-func (c *cli) version(_ context.Context, args []string) int {
-	fs := c.flags("version")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := c.parse(fs, args); !ok {
-		return code
-	}
-	if *asJSON {
-		c.printJSON(map[string]string{"version": buildVersion(), "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH})
-		return exitOK
-	}
-	fmt.Fprintf(c.stdout, "clerk-mcp %s\n", buildVersion())
-	return exitOK
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "devel"
 }
 
 // until describes how far t is from now, for humans.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/clerk-mcp/clerk-mcp/audit"
+	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/tools"
 )
@@ -16,14 +18,28 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	fs := c.flags("serve")
 	readOnly := fs.Bool("read-only", false, "refuse every api call but GET")
 	reveal := fs.Bool("reveal-secrets", false, "show secret key values in api results")
+	confirm := fs.String("confirm", string(tools.ConfirmProduction), "api calls that need the user's yes: production (writes to production instances, application deletes and key rotations), writes, or never")
+	maxResult := fs.Int("max-result-chars", tools.DefaultMaxResultChars, "the most characters a tool result takes; larger answers are cut as JSON")
 	level := fs.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 	logFile := fs.String("log-file", "", "also write logs to this file")
+	noAgentLogin := fs.Bool("no-agent-login", false, "never start a browser login for a tool call that finds no session (answer not_logged_in without a login link)")
+	c.profileFlag(fs)
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
+	c.hintIfTerminal()
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		fmt.Fprintf(c.stderr, "clerk-mcp serve: invalid --log-level %q (want debug, info, warn or error)\n", *level)
+		return exitUsage
+	}
+	policy, err := tools.ParseConfirmPolicy(*confirm)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "clerk-mcp serve: %v\n", err)
+		return exitUsage
+	}
+	if *maxResult < tools.MinMaxResultChars {
+		fmt.Fprintf(c.stderr, "clerk-mcp serve: --max-result-chars %d is too small (at least %d)\n", *maxResult, tools.MinMaxResultChars)
 		return exitUsage
 	}
 	logOut := c.stderr
@@ -44,11 +60,33 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	}
 	deps := e.deps()
 	deps.ReadOnly, deps.RevealSecrets = *readOnly, *reveal
-	srv := server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: buildVersion()})
+	deps.MaxResultChars = *maxResult
+	deps.Confirm = policy
+	deps.Audit = audit.New(e.cfg.ConfigDir)
+	deps.Audit.Logger = logger
+	opts := server.Options{Tools: tools.All(deps), Logger: logger, Version: buildVersion()}
+	if !*noAgentLogin {
+		// The login a tool call starts when it finds no session; it
+		// never opens a browser by itself.
+		opts.AgentLogin = auth.NewAgentLogin(e.client, e.source.Store(), auth.AgentLoginOptions{Logger: logger})
+		defer opts.AgentLogin.Close()
+	}
+	srv := server.New(opts)
 	logger.Info("serving MCP on stdio", "version", buildVersion(), "issuer", e.cfg.BaseURL,
-		"read_only", *readOnly, "store_mode", string(e.cfg.StoreMode))
-	if err := server.ServeStdio(ctx, srv, c.stdin, c.stdout, logger); err != nil && ctx.Err() == nil {
-		logger.Error("stdio server stopped", "error", err)
+		"profile", e.cfg.ProfileName(), "read_only", *readOnly, "confirm", string(policy), "store_mode", string(e.cfg.StoreMode))
+	serveErr := (&server.Stdio{Logger: logger}).Serve(ctx, srv, c.stdin, c.stdout)
+	// The calls are answered or cancelled, but a refresh they started may
+	// still be between Clerk's answer, which spent the old refresh token,
+	// and the write of the new session: exiting now would lose the session.
+	// Each refresh is bounded by its own timeout; the bound here only
+	// guards against a store that hangs.
+	wctx, cancel := context.WithTimeout(context.Background(), 2*auth.DefaultRefreshTimeout)
+	defer cancel()
+	if err := e.source.WaitRefreshes(wctx); err != nil {
+		logger.Error("exiting with a session refresh unfinished; the next start may need a new login", "error", err)
+	}
+	if serveErr != nil {
+		logger.Error("stdio server stopped", "error", serveErr)
 		return exitFailure
 	}
 	return exitOK
@@ -57,6 +95,7 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 func (c *cli) doctor(ctx context.Context, args []string) int {
 	fs := c.flags("doctor")
 	asJSON := fs.Bool("json", false, "print JSON")
+	c.profileFlag(fs)
 	e, code, ok := c.parseEnv(fs, args, asJSON)
 	if !ok {
 		return code

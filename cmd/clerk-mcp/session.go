@@ -4,22 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
+	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
 // loginResult is `login --json`.
 type loginResult struct {
-	UserID string   `json:"user_id,omitempty"`
-	Email  string   `json:"email,omitempty"`
-	Name   string   `json:"name,omitempty"`
-	Issuer string   `json:"issuer"`
-	Store  string   `json:"store"`
-	Warn   []string `json:"warnings,omitempty"`
+	UserID  string   `json:"user_id,omitempty"`
+	Email   string   `json:"email,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Issuer  string   `json:"issuer"`
+	Profile string   `json:"profile"`
+	Store   string   `json:"store"`
+	Warn    []string `json:"warnings,omitempty"`
 }
 
 func (c *cli) login(ctx context.Context, args []string) int {
@@ -28,6 +30,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	device := fs.Bool("device", false, "log in with a code shown here and entered in any browser (OAuth device flow), where the server offers it")
 	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
+	c.profileFlag(fs)
 	e, code, ok := c.parseEnv(fs, args, asJSON)
 	if !ok {
 		return code
@@ -42,9 +45,9 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	}
 	res, err := login(ctx, e.client, e.source.Store(), opts)
 	if err != nil {
-		return c.fail(*asJSON, loginError(err))
+		return c.fail(*asJSON, loginError(err, e.cfg, *device))
 	}
-	out := loginResult{Issuer: e.cfg.BaseURL, Store: res.Location, Warn: res.Warnings}
+	out := loginResult{Issuer: e.cfg.BaseURL, Profile: e.cfg.ProfileName(), Store: res.Location, Warn: res.Warnings}
 	if res.User != nil {
 		out.UserID, out.Email, out.Name = res.User.UserID, res.User.Email, res.User.Name
 	}
@@ -59,24 +62,39 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	if res.User != nil {
 		who += " as " + describeUser(res.User)
 	}
+	who += profileNote(e.cfg)
 	fmt.Fprintf(c.stdout, "%s\nSession stored in %s; it refreshes itself from now on.\n", who, res.Location)
 	return exitOK
 }
 
 // loginError presents a failed login in the error vocabulary: the message
-// already says what to do.
-func loginError(err error) error {
-	var ae *auth.AuthError
+// says what went wrong, the remedy what to do, once each.
+func loginError(err error, cfg auth.Config, device bool) error {
+	var ae *envelope.Error
 	if errors.As(err, &ae) {
 		return err
 	}
-	return &auth.AuthError{Reason: auth.ReasonNotLoggedIn, Message: safetext.Clean(err.Error()),
-		Remedy: "Run `clerk-mcp login` again (--no-browser over SSH, --device where offered).", Err: err}
+	remedy := "Run `" + cfg.LoginCommand() + "` again; over SSH add --no-browser and open the URL on any machine, or use --device where Clerk offers it."
+	if device {
+		remedy = "Run `" + cfg.LoginCommand() + " --device` again, or log in without --device."
+	}
+	return &envelope.Error{Reason: envelope.ReasonNotLoggedIn, Message: safetext.Clean(err.Error()),
+		Remedy: remedy, Err: err}
+}
+
+// profileNote names a profile other than the default, for messages that
+// say which session they are about.
+func profileNote(cfg auth.Config) string {
+	if p := cfg.ProfileName(); p != store.DefaultProfile {
+		return fmt.Sprintf(" (profile %q)", p)
+	}
+	return ""
 }
 
 func (c *cli) logout(ctx context.Context, args []string) int {
 	fs := c.flags("logout")
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
+	c.profileFlag(fs)
 	e, code, ok := c.parseEnv(fs, args, asJSON)
 	if !ok {
 		return code
@@ -90,9 +108,10 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 			LoggedOut bool   `json:"logged_out"`
 			Revoked   bool   `json:"revoked"`
 			Issuer    string `json:"issuer"`
+			Profile   string `json:"profile"`
 			Store     string `json:"store"`
 			Warning   string `json:"warning,omitempty"`
-		}{res.HadSession, res.HadSession && res.RevokeErr == nil, e.cfg.BaseURL, res.Location, ""}
+		}{res.HadSession, res.HadSession && res.RevokeErr == nil, e.cfg.BaseURL, e.cfg.ProfileName(), res.Location, ""}
 		if res.RevokeErr != nil {
 			out.Warning = "could not revoke the session at Clerk: " + safetext.Clean(res.RevokeErr.Error())
 		}
@@ -100,40 +119,42 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if !res.HadSession {
-		fmt.Fprintf(c.stdout, "Not logged in to %s; nothing to do.\n", e.cfg.BaseURL)
+		fmt.Fprintf(c.stdout, "Not logged in to %s%s; nothing to do.\n", e.cfg.BaseURL, profileNote(e.cfg))
 		return exitOK
 	}
 	if res.RevokeErr != nil {
 		fmt.Fprintf(c.stderr, "warning: could not revoke the session at Clerk (%s); it was deleted here and expires at Clerk on its own.\n", safetext.Clean(res.RevokeErr.Error()))
 	}
-	fmt.Fprintf(c.stdout, "Logged out of %s; removed the session from %s.\n", e.cfg.BaseURL, res.Location)
+	fmt.Fprintf(c.stdout, "Logged out of %s%s; removed the session from %s.\n", e.cfg.BaseURL, profileNote(e.cfg), res.Location)
 	return exitOK
 }
 
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// whoamiResult is `whoami --json`: the whoami tool's fields, and where
+// the session is stored.
+type whoamiResult struct {
+	UserID    string `json:"user_id"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	Auth      string `json:"auth"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+	Issuer    string `json:"issuer"`
+	Profile   string `json:"profile"`
+	Store     string `json:"store"`
 }
 
-// whoamiResult is `whoami --json`.
-type whoamiResult struct {
-	UserID    string    `json:"user_id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Auth      string    `json:"auth"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	Issuer    string    `json:"issuer"`
-	Store     string    `json:"store"`
+// timestamp formats t for JSON output as the tools do: RFC 3339 in UTC,
+// whole seconds; "" for an unknown time.
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
 }
 
 func (c *cli) whoami(ctx context.Context, args []string) int {
 	fs := c.flags("whoami")
 	asJSON := fs.Bool("json", false, "print JSON")
+	c.profileFlag(fs)
 	e, code, ok := c.parseEnv(fs, args, asJSON)
 	if !ok {
 		return code
@@ -148,20 +169,23 @@ func (c *cli) whoami(ctx context.Context, args []string) int {
 	}
 	res := whoamiResult{
 		UserID: info.UserID, Email: info.Email, Name: info.Name, Auth: "oauth",
-		ExpiresAt: tok.Expiry, Issuer: e.cfg.BaseURL, Store: e.source.Store().Location(),
+		ExpiresAt: timestamp(tok.Expiry), Issuer: e.cfg.BaseURL, Profile: e.cfg.ProfileName(),
+		Store: e.source.Store().Location(),
 	}
 	if *asJSON {
 		c.printJSON(res)
 		return exitOK
 	}
 	fmt.Fprintf(c.stdout, "Logged in to %s as %s\n", res.Issuer, describeUser(info))
-	fmt.Fprintf(c.stdout, "  auth:     %s\n  expires:  %s\n  session:  %s\n", res.Auth, until(res.ExpiresAt), res.Store)
+	fmt.Fprintf(c.stdout, "  auth:     %s\n  profile:  %s\n  expires:  %s\n  session:  %s\n",
+		res.Auth, res.Profile, until(tok.Expiry), res.Store)
 	return exitOK
 }
 
 func (c *cli) refresh(ctx context.Context, args []string) int {
 	fs := c.flags("refresh")
 	asJSON := fs.Bool("json", false, "print JSON")
+	c.profileFlag(fs)
 	e, code, ok := c.parseEnv(fs, args, asJSON)
 	if !ok {
 		return code
@@ -176,13 +200,14 @@ func (c *cli) refresh(ctx context.Context, args []string) int {
 	}
 	if *asJSON {
 		c.printJSON(struct {
-			ExpiresAt time.Time `json:"expires_at,omitzero"`
-			Issuer    string    `json:"issuer"`
-			Store     string    `json:"store"`
-		}{tok.Expiry, e.cfg.BaseURL, e.source.Store().Location()})
+			ExpiresAt string `json:"expires_at,omitempty"`
+			Issuer    string `json:"issuer"`
+			Profile   string `json:"profile"`
+			Store     string `json:"store"`
+		}{timestamp(tok.Expiry), e.cfg.BaseURL, e.cfg.ProfileName(), e.source.Store().Location()})
 		return exitOK
 	}
-	fmt.Fprintf(c.stdout, "Refreshed the session for %s; the access token expires %s.\n", e.cfg.BaseURL, until(tok.Expiry))
+	fmt.Fprintf(c.stdout, "Refreshed the session for %s%s; the access token expires %s.\n", e.cfg.BaseURL, profileNote(e.cfg), until(tok.Expiry))
 	return exitOK
 }
 
@@ -202,8 +227,8 @@ func describeUser(u *auth.UserInfo) string {
 
 // configError presents a configuration problem in the error vocabulary.
 func configError(err error) error {
-	return &auth.AuthError{
-		Reason:  auth.ReasonInvalidInput,
+	return &envelope.Error{
+		Reason:  envelope.ReasonInvalidInput,
 		Message: err.Error(),
 		Remedy:  "Fix the environment variable named above (see the README's configuration table).",
 		Err:     err,

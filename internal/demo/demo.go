@@ -75,7 +75,9 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	src := auth.NewSource(st, oauth, auth.SourceOptions{})
 	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient()}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := client.NewInProcessClient(server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: version}))
+	agent := auth.NewAgentLogin(oauth, st, auth.AgentLoginOptions{})
+	defer agent.Close()
+	c, err := client.NewInProcessClient(server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: version, AgentLogin: agent}))
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +125,16 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 		steps = append(steps, Step{Title: call.title, Tool: call.tool, Args: call.args, Result: json.RawMessage(text)})
 	}
 
+	n := len(calls) + 3
+	step, err := agentLogin(ctx, c, oauth, st, say, n)
+	if err != nil {
+		return nil, err
+	}
+	steps = append(steps, step)
+	n++
+
 	tok, _ := src.Token(ctx)
 	before := fake.Counts().Refreshes
-	n := len(calls) + 3
 	say("%d. The access token lives %s; waiting for it to expire (%s)...\n", n, tokenLifetime, tok.Expiry.Local().Format("15:04:05"))
 	select {
 	case <-time.After(time.Until(tok.Expiry) + 200*time.Millisecond):

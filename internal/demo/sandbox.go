@@ -21,12 +21,23 @@ type SandboxEnv struct {
 	Env map[string]string `json:"env"`
 }
 
+// Invocation says how a user runs this clerk-mcp.
+type Invocation struct {
+	// Shell is the command to type in another shell: "clerk-mcp" when
+	// that is this binary on PATH, else the binary's path; empty for a
+	// temporary build (go run) that exists only while it runs.
+	Shell string
+	// Command is the binary's absolute path for an editor entry; empty
+	// for a temporary build.
+	Command string
+}
+
 // Sandbox runs the sandbox on addr until ctx ends. It logs in once into a
 // config directory of its own (under dir, or a temporary one), so that a
 // clerk-mcp started with the printed environment is ready to use; `clerk-mcp
 // login` with that environment also works and is approved at once. ready
 // is called with the environment once the sandbox is serving.
-func Sandbox(ctx context.Context, addr, dir, command string, out io.Writer, ready func(SandboxEnv)) error {
+func Sandbox(ctx context.Context, addr, dir string, self Invocation, out io.Writer, ready func(SandboxEnv)) error {
 	fake, err := fakeclerk.NewOn(addr)
 	if err != nil {
 		return fmt.Errorf("start the sandbox on %s: %w", addr, err)
@@ -56,20 +67,30 @@ func Sandbox(ctx context.Context, addr, dir, command string, out io.Writer, read
 	if ready != nil {
 		ready(env)
 	} else {
-		printSandbox(out, env, command)
+		printSandbox(out, env, self)
 	}
 	<-ctx.Done()
 	return nil
 }
 
-func printSandbox(out io.Writer, env SandboxEnv, command string) {
+// printSandbox tells the user how to reach the sandbox. A temporary
+// build gets no editor entry and no command to run: both would point at
+// a binary that is deleted when the sandbox stops.
+func printSandbox(out io.Writer, env SandboxEnv, self Invocation) {
 	fmt.Fprintf(out, "Clerk sandbox running at %s (Ctrl-C to stop). Logged in as %s.\n\n", env.URL, fakeclerk.DefaultUser.Email)
 	fmt.Fprintf(out, "In another shell:\n\n")
 	for _, k := range slices.Sorted(maps.Keys(env.Env)) {
 		fmt.Fprintf(out, "  export %s=%s\n", k, env.Env[k])
 	}
-	fmt.Fprintf(out, "  clerk-mcp whoami\n\nAn editor entry that uses the sandbox:\n\n")
+	if self.Shell == "" || self.Command == "" {
+		fmt.Fprintf(out, "  go run ./cmd/clerk-mcp whoami\n\n"+
+			"This sandbox runs from a temporary `go run` build. For an editor entry, build or install\n"+
+			"clerk-mcp first (`go install ./cmd/clerk-mcp` puts it in $(go env GOPATH)/bin), then run\n"+
+			"`clerk-mcp sandbox` from that binary.\n")
+		return
+	}
+	fmt.Fprintf(out, "  %s whoami\n\nAn editor entry that uses the sandbox:\n\n", self.Shell)
 	snippet, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"clerk-sandbox": map[string]any{
-		"command": command, "args": []string{"serve"}, "env": env.Env}}}, "", "  ")
+		"command": self.Command, "args": []string{"serve"}, "env": env.Env}}}, "", "  ")
 	fmt.Fprintf(out, "%s\n", snippet)
 }

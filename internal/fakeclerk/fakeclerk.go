@@ -61,6 +61,9 @@ type Counts struct {
 	// AbandonedRefreshes counts refresh requests whose client went away
 	// before the token was rotated: nothing was spent.
 	AbandonedRefreshes int
+	// CreatedUsers and DeletedUsers count the Backend API's POST /v1/users
+	// and DELETE /v1/users/{user_id} requests that were carried out.
+	CreatedUsers, DeletedUsers int
 }
 
 type grant struct {
@@ -110,6 +113,7 @@ type Server struct {
 	apps        []application
 	platformKey string
 	backendKeys map[string]int // bearer credential -> Backend API requests
+	users       userWrites     // users created and deleted (users.go)
 	mux         *http.ServeMux
 	handler     atomic.Pointer[http.Handler] // mux, or mux behind Use's wrapper
 
@@ -223,6 +227,8 @@ func NewUnstarted() *Server {
 	mux.HandleFunc("GET /v1/platform/applications", s.listApplications)
 	mux.HandleFunc("GET /v1/platform/applications/{id}", s.getApplication)
 	mux.HandleFunc("GET /v1/users", s.listUsers)
+	mux.HandleFunc("POST /v1/users", s.createUser)
+	mux.HandleFunc("DELETE /v1/users/{user_id}", s.deleteUser)
 	var h http.Handler = mux
 	s.handler.Store(&h)
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -758,11 +764,64 @@ func (s *Server) BackendAuth(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// UserCount is how many users the fake's Backend API lists: DefaultUser
+// and generated ones, enough for a full page at the largest limit.
+const UserCount = 500
+
+// The paging of GET /v1/users, as Clerk's LimitParameter and
+// OffsetParameter define it.
+const (
+	defaultUserLimit = 10
+	maxUserLimit     = 500
+)
+
+// listUsers answers GET /v1/users: one page of UserCount users, newest
+// first (Clerk's default order_by, -created_at), honouring limit and
+// offset. Every user is a spec-valid User; only ids, names, emails and
+// times differ.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	if !s.BackendAuth(w, r) {
 		return
 	}
-	writeJSON(w, http.StatusOK, []map[string]any{userJSON(DefaultUser, time.Now())})
+	q := r.URL.Query()
+	limit, offset := defaultUserLimit, 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxUserLimit {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_value_invalid", "limit must be between 1 and 500")
+			return
+		}
+		limit = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_value_invalid", "offset must be 0 or more")
+			return
+		}
+		offset = n
+	}
+	now := time.Now()
+	users := []map[string]any{}
+	for i := offset; i < min(offset+limit, UserCount); i++ {
+		users = append(users, userJSON(ListedUser(i), now.Add(-time.Duration(i)*time.Minute)))
+	}
+	writeJSON(w, http.StatusOK, users)
+}
+
+// ListedUser is the i-th user of GET /v1/users: DefaultUser first, then
+// generated users with distinct ids, names and emails.
+func ListedUser(i int) User {
+	if i == 0 {
+		return DefaultUser
+	}
+	given := []string{"Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances", "John"}[i%8]
+	family := []string{"Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus"}[(i/8)%8]
+	return User{
+		ID:    fmt.Sprintf("user_2gen%04d", i),
+		Email: fmt.Sprintf("%s.%s.%d@example.com", strings.ToLower(given), strings.ToLower(family), i),
+		Name:  given + " " + family,
+	}
 }
 
 // userJSON is a Backend API User object as the spec's User schema has it:
