@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -90,6 +91,31 @@ type Entry struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Field bounds: a client's name and an agent's path are the client's to
+// choose, and a few long lines must not rotate the history away.
+const (
+	maxField = 128
+	maxPath  = 512
+)
+
+// bounded returns e with every string cut to its bound, at a character
+// boundary, marked with "…".
+func (e Entry) bounded() Entry {
+	for _, f := range []*string{&e.Profile, &e.Client, &e.ClientVersion, &e.Target, &e.Method,
+		&e.ApplicationID, &e.Instance, &e.TraceID, &e.Allowed, &e.Refused, &e.Error} {
+		*f = cut(*f, maxField)
+	}
+	e.Path = cut(e.Path, maxPath)
+	return e
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
 // Log is the audit log in one directory. Its zero value is not usable;
 // see New.
 type Log struct {
@@ -114,7 +140,7 @@ func (l *Log) Path() string { return filepath.Join(l.dir, FileName) }
 // Append adds e as one line. Lines from any number of processes appending
 // at once are neither lost nor interleaved.
 func (l *Log) Append(ctx context.Context, e Entry) error {
-	line, err := json.Marshal(e)
+	line, err := json.Marshal(e.bounded())
 	if err != nil {
 		return fmt.Errorf("encode audit entry: %w", err)
 	}
@@ -288,6 +314,31 @@ func (l *Log) Recent(n int) ([]Entry, error) {
 	return all, nil
 }
 
+// readLine returns the next line of r, or nil for a line longer than
+// maxLine, which is skipped whole: one oversized line (written by an older
+// version, or planted) must not hide the entries after it.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > maxLine {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if tooLong {
+			return nil, err
+		}
+		return bytes.TrimSpace(line), err
+	}
+}
+
 func readEntries(path string) ([]Entry, error) {
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -305,18 +356,21 @@ func readEntries(path string) ([]Entry, error) {
 	}
 	defer f.Close()
 	var out []Entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		var e Entry
-		if len(line) == 0 || json.Unmarshal(line, &e) != nil {
-			continue
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := readLine(r)
+		if len(line) > 0 {
+			var e Entry
+			if json.Unmarshal(line, &e) == nil {
+				out = append(out, e)
+			}
 		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, bufio.ErrTooLong) {
-		return nil, fmt.Errorf("read audit log %s: %w", path, err)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read audit log %s: %w", path, err)
+		}
 	}
 	return out, nil
 }

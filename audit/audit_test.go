@@ -297,3 +297,44 @@ func TestRecent(t *testing.T) {
 		t.Fatalf("Recent(1) = %+v", got)
 	}
 }
+
+// A client chooses its name and an agent its path: neither can make one
+// entry large, and an oversized line already in the file (an older
+// version, or planted) hides nothing after it.
+func TestLongFieldsAreBoundedAndLongLinesSkipped(t *testing.T) {
+	dir := t.TempDir()
+	l := audit.New(dir)
+	ctx := context.Background()
+	huge := strings.Repeat("x", 200<<10)
+	if err := l.Append(ctx, audit.Entry{Client: huge, ClientVersion: huge, Target: "backend", Method: "POST",
+		Path: "/v1/" + huge, Refused: audit.RefusedReadOnly}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() > 2<<10 {
+		t.Fatalf("one entry with hostile fields takes %d bytes", info.Size())
+	}
+	// An oversized line, then a real entry.
+	f, err := os.OpenFile(l.Path(), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"client":"` + huge + `"}` + "\n")
+	f.Close()
+	if err := l.Append(ctx, audit.Entry{Target: "backend", Method: "DELETE", Path: "/v1/users/user_victim", Allowed: audit.AllowedElicited}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Recent(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].Path != "/v1/users/user_victim" {
+		t.Fatalf("Recent = %d entries (%+v), want the bounded one and the victim's after the oversized line", len(got), got)
+	}
+	if len(got[0].Client) > 200 || !strings.HasSuffix(got[0].Client, "…") {
+		t.Fatalf("client name kept at %d bytes", len(got[0].Client))
+	}
+}

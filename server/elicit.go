@@ -168,7 +168,7 @@ func (a *asker) ask(ctx context.Context, id string, params mcp.ElicitationParams
 		state, ok := a.q.ask(id, about)
 		if !ok {
 			a.log.Warn("elicitation: too many questions waiting for an answer; not asking", "id", id)
-			return tools.AnswerUnsupported, nil
+			return unanswered(params), nil
 		}
 		return tools.AnswerUnsupported, &errInputRequired{id: id, state: state, params: params}
 	}
@@ -188,12 +188,23 @@ func (a *asker) ask(ctx context.Context, id string, params mcp.ElicitationParams
 			return tools.AnswerUnsupported, ctx.Err()
 		}
 		// The client could not ask (it answered an error, or the user
-		// let the question sit): the tool falls back, as for a client
-		// without elicitation.
-		a.log.Info("elicitation: the client did not answer; falling back", "id", id, "mode", params.Mode, "error", err)
-		return tools.AnswerUnsupported, nil
+		// let the question sit).
+		a.log.Info("elicitation: the client did not answer", "id", id, "mode", params.Mode, "error", err)
+		return unanswered(params), nil
 	}
 	return answerOf(params, res), nil
+}
+
+// unanswered is the answer to a question the client declared it could ask
+// but did not get answered. A login link falls back to the envelope, as
+// for a client without elicitation. A confirmation is a cancel: falling
+// back would hand the agent a token to approve, by itself, what the human
+// was asked and never answered.
+func unanswered(params mcp.ElicitationParams) tools.Answer {
+	if params.Mode == mcp.ElicitationModeURL {
+		return tools.AnswerUnsupported
+	}
+	return tools.AnswerCancel
 }
 
 // answerOf reads the user's answer. A form is a yes only with its field

@@ -161,3 +161,23 @@ func TestQuestionsBounded(t *testing.T) {
 		t.Fatal("the record grew past its bound")
 	}
 }
+
+// A confirmation the client declared it could ask but did not get
+// answered is a cancel, never a fall back to a token the agent could
+// redeem by itself; a login link falls back to the envelope.
+func TestUnansweredConfirmationIsCancel(t *testing.T) {
+	q := &questions{}
+	for i := range maxQuestions {
+		if _, ok := q.ask("q"+string(rune('a'+i%26))+string(rune(i)), "x"); !ok {
+			t.Fatalf("question %d refused", i)
+		}
+	}
+	a := newAsker(q, call("", "", "", nil))
+	both := modern(&mcp.ElicitationCapability{Form: &struct{}{}, URL: &struct{}{}})
+	if ans, err := a.Confirm(both, "new", "Send?"); ans != tools.AnswerCancel || err != nil {
+		t.Fatalf("unanswered Confirm = %v, %v; want cancel", ans, err)
+	}
+	if ans, err := a.OpenURL(both, "new-url", "Log in", "https://u"); ans != tools.AnswerUnsupported || err != nil {
+		t.Fatalf("unanswered OpenURL = %v, %v; want unsupported (the link goes in the envelope)", ans, err)
+	}
+}

@@ -156,19 +156,38 @@ func (a *api) needsConfirmation(ctx context.Context, m *masker, r *apiRequest, r
 	return confirmNeed{}, nil
 }
 
-// applicationLevel names the rule when r deletes an application or
-// rotates secret keys, which always need confirmation under the
-// production policy: either breaks a live application at once.
+// applicationLevel names the rule when r acts on a whole application in a
+// way that reaches production, which always needs confirmation under the
+// production policy: deleting it, rotating its keys, transferring it to
+// another workspace, changing its domains (production's), adding an
+// instance, claiming an accountless application. Cosmetic changes (name,
+// logo, favicon) and a DNS re-check are not consequential.
 func applicationLevel(r *apiRequest) string {
 	if r.target != TargetPlatform {
 		return ""
 	}
 	segs := platformSegments(r.path)
+	if len(segs) > 0 && segs[0] == "accountless_applications" {
+		return "it claims or changes an accountless application"
+	}
+	if len(segs) < 2 || segs[0] != "applications" {
+		return ""
+	}
 	switch {
-	case len(segs) > 0 && segs[len(segs)-1] == "rotate_secret_keys":
+	case segs[len(segs)-1] == "rotate_secret_keys":
 		return "it rotates an application's secret keys"
-	case r.method == http.MethodDelete && len(segs) == 2 && segs[0] == "applications":
+	case segs[len(segs)-1] == "dns_check":
+		return ""
+	case len(segs) == 2 && r.method == http.MethodDelete:
 		return "it deletes an application"
+	case len(segs) == 2:
+		return ""
+	case segs[2] == "transfers":
+		return "it transfers an application to another workspace (or cancels a transfer)"
+	case segs[2] == "domain" || segs[2] == "domains":
+		return "it changes an application's domains, which its production instance uses"
+	case segs[2] == "instances" && len(segs) == 3:
+		return "it adds an instance to an application"
 	}
 	return ""
 }
@@ -382,12 +401,22 @@ func (a *api) summary(m *masker, r *apiRequest, why string) string {
 		fmt.Fprintf(&b, ", application %s", app)
 	}
 	if len(r.query) > 0 {
+		// Values too: a flag such as hard_delete=true changes what the
+		// user is agreeing to.
 		keys := make([]string, 0, len(r.query))
 		for k := range r.query {
-			keys = append(keys, clip(safetext.Clean(k), 40))
+			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		fmt.Fprintf(&b, "; query parameters: %s", strings.Join(keys, ", "))
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			val := "(hidden)"
+			if !sensitiveField.MatchString(k) {
+				val = clip(safe.string(safetext.Clean(strings.Join(r.query[k], ","))), maxSummaryValue)
+			}
+			parts = append(parts, clip(safetext.Clean(k), maxSummaryValue)+"="+val)
+		}
+		fmt.Fprintf(&b, "; query: %s", strings.Join(parts, ", "))
 	}
 	if body := bodySummary(&safe, r.body); body != "" {
 		fmt.Fprintf(&b, "; body: %s", body)
@@ -405,8 +434,8 @@ var sensitiveField = regexp.MustCompile(`(?i)pass|secret|token|key|code|otp|totp
 // maxSummaryFields and maxSummaryValue keep a summary readable in a
 // confirmation dialog.
 const (
-	maxSummaryFields = 10
-	maxSummaryValue  = 40
+	maxSummaryFields = 40
+	maxSummaryValue  = 60
 )
 
 // bodySummary lists a JSON body's top-level fields with short values:
@@ -437,7 +466,7 @@ func bodySummary(m *masker, body []byte) string {
 	parts := make([]string, 0, min(len(keys), maxSummaryFields)+1)
 	for i, k := range keys {
 		if i == maxSummaryFields {
-			parts = append(parts, fmt.Sprintf("and %d more fields", len(keys)-i))
+			parts = append(parts, fmt.Sprintf("and %d more fields not shown here (dry_run shows the whole body)", len(keys)-i))
 			break
 		}
 		val := "(hidden)"

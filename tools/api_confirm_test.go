@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -308,6 +309,12 @@ func TestConfirmProductionDetection(t *testing.T) {
 		{"key rotation", "", APIArgs{Method: "POST", Path: "/applications/" + app + "/rotate_secret_keys"}, true},
 		{"development key rotation", "", APIArgs{Method: "POST", Path: "/applications/" + app + "/instances/development/rotate_secret_keys"}, true},
 		{"application rename", "", APIArgs{Method: "PATCH", Path: "/applications/" + app, Body: json.RawMessage(`{"name":"x"}`)}, false},
+		{"application transfer", "", APIArgs{Method: "POST", Path: "/applications/" + app + "/transfers", Body: json.RawMessage(`{}`)}, true},
+		{"transfer cancel", "", APIArgs{Method: "DELETE", Path: "/applications/" + app + "/transfers/t_1"}, true},
+		{"production domain change", "", APIArgs{Method: "PATCH", Path: "/applications/" + app + "/domain", Body: json.RawMessage(`{"name":"evil.example"}`)}, true},
+		{"domain delete", "", APIArgs{Method: "DELETE", Path: "/applications/" + app + "/domains/example.com"}, true},
+		{"DNS re-check", "", APIArgs{Method: "POST", Path: "/applications/" + app + "/domains/example.com/dns_check"}, false},
+		{"accountless claim", "", APIArgs{Method: "POST", Path: "/accountless_applications/claim", Body: json.RawMessage(`{}`)}, true},
 		{"GET of production", "", APIArgs{Target: TargetBackend, Path: "/users", ApplicationID: app, Instance: "production"}, false},
 	}
 	for _, tc := range cases {
@@ -382,4 +389,29 @@ func TestConfirmSummaryHidesSecrets(t *testing.T) {
 		t.Errorf("summary: %s", c.Summary)
 	}
 	noLeak(t, "summary", c.Summary+"\n"+err.Error(), live, "hunter2-correct-horse", "JBSWY3DPEHPK3PXP")
+}
+
+// The user approves what they can see: query values (a hard_delete flag)
+// are shown, sensitive ones hidden, and a long body says what it left out.
+func TestConfirmSummaryShowsQueryValues(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	fields := map[string]int{}
+	for i := range 50 {
+		fields[fmt.Sprintf("f%02d", i)] = i
+	}
+	body, _ := json.Marshal(fields)
+	r, err := e.api.request(APIArgs{Method: "PATCH", Path: "/applications/app_1/instances/production/config",
+		Query: map[string]any{"hard_delete": "true", "api_token": "abc"}, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.api.summary(e.api.masker(), r, "")
+	for _, want := range []string{"hard_delete=true", "api_token=(hidden)", "10 more fields not shown"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "abc") {
+		t.Errorf("summary shows a sensitive query value: %q", got)
+	}
 }

@@ -27,6 +27,10 @@ var keyShapes = []struct {
 	{"sk_live_", 4, true},
 	{"sk_test_", 4, true},
 	{"ak_", 8, false},
+	// Webhook signing secrets (Svix, which Clerk's webhooks use) and
+	// machine-to-machine tokens: live credentials an answer can carry.
+	{"whsec_", 16, false},
+	{"mt_", 24, false},
 }
 
 func isKeyChar(c byte) bool {

@@ -164,3 +164,20 @@ func TestAPITruncatedBodyDoesNotEndInACredential(t *testing.T) {
 		}
 	}
 }
+
+// Credentials Clerk issues besides sk_ and ak_ keys: webhook signing
+// secrets and machine tokens are masked too, with --reveal-secrets also.
+func TestMaskerWebhookSecretsAndMachineTokens(t *testing.T) {
+	whsec := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	mt := "mt_2xKa9Qm4Lr7Tz1Vb8Nc3Wd6Yf0Hg5Jk"
+	for _, reveal := range []bool{false, true} {
+		m := &masker{reveal: reveal}
+		got := m.string(`{"secret":"` + whsec + `","token":"` + mt + `","format_settings":"mt_is_not_a_token"}`)
+		if strings.Contains(got, whsec) || strings.Contains(got, mt) {
+			t.Fatalf("reveal=%v: %s", reveal, got)
+		}
+		if !strings.Contains(got, "mt_is_not_a_token") {
+			t.Fatalf("reveal=%v: a short mt_ word was masked: %s", reveal, got)
+		}
+	}
+}

@@ -52,12 +52,6 @@ type record struct {
 	Vocab string   `json:"vocab,omitempty"`
 }
 
-// file is endpoints.json.gz, decompressed.
-type file struct {
-	Tags      map[string]string `json:"tags"`
-	Endpoints []record          `json:"endpoints"`
-}
-
 type item struct {
 	rec    record
 	detail catalog.Detail
