@@ -31,7 +31,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
+	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
 // File names inside the config directory.
@@ -248,49 +248,21 @@ func (l *Log) maxSize() int64 {
 	return MaxSize
 }
 
-// A waiting append polls the lock, first after firstPoll, then doubling up
-// to maxPoll. Polling rather than a blocking flock, because a blocked
-// flock cannot be abandoned at the deadline.
-const (
-	firstPoll = time.Millisecond
-	maxPoll   = 10 * time.Millisecond
-)
-
 // lock takes the cross-process audit lock, waiting at most LockWait.
 func (l *Log) lock(ctx context.Context) (unlock func(), err error) {
 	path := filepath.Join(l.dir, lockName)
-	if isSymlinkErr(path) {
-		return nil, fmt.Errorf("audit lock %s: is a symbolic link; refusing to follow it (remove it)", path)
-	}
-	// O_NOFOLLOW closes the race between the check above and the open.
-	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow))
 	wait := l.LockWait
 	if wait <= 0 {
 		wait = DefaultLockWait
 	}
-	deadline := time.Now().Add(wait)
-	poll := firstPoll
-	for {
-		ok, err := fl.TryLock()
-		if err != nil {
-			fl.Close()
-			return nil, fmt.Errorf("audit lock %s: %w", path, err)
-		}
-		if ok {
-			return func() { fl.Unlock() }, nil
-		}
-		if time.Now().Add(poll).After(deadline) {
-			fl.Close()
-			return nil, fmt.Errorf("%w (%s, waited %s)", ErrLockTimeout, path, wait)
-		}
-		select {
-		case <-ctx.Done():
-			fl.Close()
-			return nil, ctx.Err()
-		case <-time.After(poll):
-		}
-		poll = min(2*poll, maxPoll)
+	unlock, _, err = store.LockFile(ctx, path, wait, nil)
+	if errors.Is(err, store.ErrLockTimeout) {
+		return nil, fmt.Errorf("%w (%s, waited %s)", ErrLockTimeout, path, wait)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("audit lock: %w", err)
+	}
+	return unlock, nil
 }
 
 // maxLine bounds one line read back; an entry is a few hundred bytes.

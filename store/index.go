@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // IndexName is the file in the config directory that lists the stored
@@ -78,21 +76,13 @@ func (x *index) read() ([]indexEntry, error) {
 // entry in it is recreated by its session's next save.
 func (x *index) update(change func([]indexEntry) []indexEntry) error {
 	lockPath := filepath.Join(x.dir, "profiles.lock")
-	if err := os.MkdirAll(x.dir, 0o700); err != nil {
-		return fmt.Errorf("create config directory: %w", err)
-	}
-	if isSymlink(lockPath) {
-		return fmt.Errorf("lock %s: is a symbolic link; refusing to follow it", lockPath)
-	}
-	fl := flock.New(lockPath, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow))
 	ctx, cancel := context.WithTimeout(context.Background(), indexLockWait)
 	defer cancel()
-	locked, err := fl.TryLockContext(ctx, 5*time.Millisecond)
-	if !locked {
-		fl.Close()
-		return fmt.Errorf("lock %s: %w", lockPath, errors.Join(err, ErrLockTimeout))
+	unlock, _, err := LockFile(ctx, lockPath, indexLockWait, nil)
+	if err != nil {
+		return fmt.Errorf("session index: %w", err)
 	}
-	defer fl.Unlock()
+	defer unlock()
 	before, _ := x.read()
 	after := change(slices.Clone(before))
 	if slices.Equal(before, after) {
