@@ -47,20 +47,27 @@ func (c *elicitingClient) asked() []*mcp.ElicitParams {
 // URL and form elicitation, on protocol version (empty: the SDK's latest).
 func (w *world) connectEliciting(t *testing.T, ec *elicitingClient, version string, args ...string) *mcp.ClientSession {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
-	cmd.Env = w.env
-	client := mcp.NewClient(&mcp.Implementation{Name: "eliciting", Version: "1"}, &mcp.ClientOptions{
+	return w.connectWith(t, &mcp.ClientOptions{
 		Capabilities: &mcp.ClientCapabilities{Elicitation: &mcp.ElicitationCapabilities{
 			Form: &mcp.FormElicitationCapabilities{}, URL: &mcp.URLElicitationCapabilities{}}},
 		ElicitationHandler: ec.handle,
-	})
+	}, version, args...)
+}
+
+// connectWith starts clerk-mcp serve under the Go SDK client named
+// "eliciting" with opts, on protocol version (empty: the SDK's latest).
+func (w *world) connectWith(t *testing.T, opts *mcp.ClientOptions, version string, args ...string) *mcp.ClientSession {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
+	cmd.Env = w.env
+	client := mcp.NewClient(&mcp.Implementation{Name: "eliciting", Version: "1"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var opts *mcp.ClientSessionOptions
+	var sopts *mcp.ClientSessionOptions
 	if version != "" {
-		opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
+		sopts = &mcp.ClientSessionOptions{ProtocolVersion: version}
 	}
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, opts)
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, sopts)
 	if err != nil {
 		t.Fatal(err)
 	}

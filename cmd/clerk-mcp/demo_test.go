@@ -22,7 +22,14 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{"Logged in as Ada Lovelace", "api, api_endpoints, doctor, whoami",
-		`"path": "/v1/users"`, "app_fake1", "[pass] session_usable", "refreshed transparently: 1 refresh"} {
+		`"path": "/v1/users"`, "app_fake1", "[pass] session_usable", "refreshed transparently: 1 refresh",
+		// A production write: refused with a summary, confirmed by the
+		// user, sent, and both calls in the audit log.
+		"-> confirmation_required; nothing was sent",
+		"POST /v1/users on the Backend API, application app_fake1, instance production; body: ",
+		"(confirmation needed: it changes a production instance)",
+		`The user agrees, so the agent repeats the same call with "confirm": "cfm_`,
+		"-> status 200: user ", "TIME  ", "refused: confirmation_required", "allowed: token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -38,8 +45,14 @@ func TestDemo(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &steps) != nil || len(steps) < 7 {
 		t.Fatalf("demo --json: exit %d\n%s%s", code, out, errOut)
 	}
-	if last := steps[len(steps)-1]; last.Tool != "whoami" || !strings.Contains(last.Note, "refreshed") {
-		t.Fatalf("last step %+v", last)
+	if refresh := steps[len(steps)-2]; refresh.Tool != "whoami" || !strings.Contains(refresh.Note, "refreshed") {
+		t.Fatalf("refresh step %+v", refresh)
+	}
+	last := steps[len(steps)-1]
+	var sent struct{ Status int }
+	if last.Tool != "api" || !strings.Contains(last.Note, "confirmation_required") ||
+		json.Unmarshal(last.Result, &sent) != nil || sent.Status != 200 {
+		t.Fatalf("last step %+v, want the confirmed production write", last)
 	}
 }
 

@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/audit"
+	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -137,18 +140,59 @@ func TestTypeScriptSDKInterop(t *testing.T) {
 		t.Skip("node or interop/ts/node_modules missing: run `npm ci` in interop/ts")
 	}
 	w := newWorld(t)
-	run := func(steps ...string) {
+	// run runs the steps and returns each step's JSON line by step.
+	run := func(steps ...string) map[string]json.RawMessage {
 		t.Helper()
 		cmd := exec.Command("node", append([]string{filepath.Join(dir, "client.mjs"), binary}, steps...)...)
 		cmd.Env = w.env
-		out, err := cmd.CombinedOutput()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("TypeScript client: %v\n%s", err, out)
+			t.Fatalf("TypeScript client: %v\n%s%s", err, out, stderr.String())
+		}
+		lines := make(map[string]json.RawMessage)
+		for line := range strings.Lines(string(out)) {
+			var l struct{ Step string }
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatalf("TypeScript client printed %q: %v", line, err)
+			}
+			lines[l.Step] = json.RawMessage(line)
+		}
+		return lines
+	}
+	out := run("list", "whoami-error:not_logged_in", "whoami-login", "endpoints-first:list users:GET /v1/users")
+	// The TypeScript agent found the login link in the envelope's text.
+	var link loginEnvelope
+	if err := json.Unmarshal(out["whoami-login"], &link); err != nil {
+		t.Fatal(err)
+	}
+	checkLink(t, w, link)
+
+	w.login(t, time.Now().Add(time.Hour))
+	del := "confirm-delete:" + w.fake.ApplicationID() + ":" + fakeclerk.DefaultUser.ID
+	out = run("list", "whoami-ok", "api-error:api_error:/applications/app_nope", "api-error:invalid_input://evil", del)
+	// It read confirmation.summary (what the user agreed to) and its retry
+	// with the token was sent, once.
+	var confirmed struct{ Summary string }
+	if err := json.Unmarshal(out[del], &confirmed); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"DELETE /v1/users/" + fakeclerk.DefaultUser.ID, "instance production"} {
+		if !strings.Contains(confirmed.Summary, want) {
+			t.Errorf("confirmation summary lacks %q: %s", want, confirmed.Summary)
 		}
 	}
-	run("list", "whoami-error:not_logged_in", "endpoints-first:list users:GET /v1/users")
-	w.login(t, time.Now().Add(time.Hour))
-	run("list", "whoami-ok", "api-error:api_error:/applications/app_nope", "api-error:invalid_input://evil")
+	if n := w.fake.Counts().DeletedUsers; n != 1 {
+		t.Fatalf("Clerk saw %d deletes, want 1", n)
+	}
+	stdout, stderr, code := w.run(t, nil, "audit", "--json")
+	var entries []audit.Entry
+	if code != 0 || json.Unmarshal([]byte(stdout), &entries) != nil || len(entries) != 2 ||
+		entries[0].Refused != audit.RefusedConfirmationRequired || entries[1].Allowed != audit.AllowedToken ||
+		entries[1].Status != 200 || entries[1].Client != "ts-interop" {
+		t.Fatalf("audit --json: exit %d, want confirmation_required then allowed by token:\n%s%s", code, stdout, stderr)
+	}
 }
 
 // notifications/cancelled for an in-flight api call aborts its HTTP request

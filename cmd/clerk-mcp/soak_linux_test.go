@@ -106,6 +106,9 @@ func TestSoakWithChurn(t *testing.T) {
 	var lossOpen atomic.Bool
 	var lossUntil atomic.Int64 // unix nanos: failures from the loss are expected until then
 	var windowKills, beforeRotationKills, idleKills, relogins atomic.Int64
+	// Restarts run beside the soak; the summary waits for them, so that
+	// it reads every server's log.
+	var restarts sync.WaitGroup
 	kill := func(pid int) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -114,7 +117,7 @@ func TestSoakWithChurn(t *testing.T) {
 				s.killed.Store(true)
 				s.cmd.Process.Signal(syscall.SIGKILL)
 				slots[i] = nil
-				go func() { s.cs.Close(); start(i) }()
+				restarts.Go(func() { s.cs.Close(); start(i) })
 				return true
 			}
 		}
@@ -162,6 +165,9 @@ func TestSoakWithChurn(t *testing.T) {
 
 	ctx, stop := context.WithTimeout(context.Background(), duration)
 	defer stop()
+	// No kill is armed in the soak's last seconds: a session lost then
+	// might not be noticed (an invalid_grant) before the soak ends.
+	quiet := time.Now().Add(duration - 4*time.Second)
 	var wg sync.WaitGroup
 	for i := range servers {
 		wg.Go(func() {
@@ -203,7 +209,7 @@ func TestSoakWithChurn(t *testing.T) {
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			time.Sleep(time.Duration(400+rand.IntN(800)) * time.Millisecond)
-			if lossOpen.Load() {
+			if lossOpen.Load() || time.Now().After(quiet) {
 				continue
 			}
 			switch r := rand.IntN(20); {
@@ -229,11 +235,14 @@ func TestSoakWithChurn(t *testing.T) {
 	})
 	wg.Wait()
 	armed.Store(0)
+	restarts.Wait()
 
 	c := w.fake.Counts()
 	stats.mu.Lock()
 	defer stats.mu.Unlock()
+	mu.Lock()
 	window := refreshWindows(logs)
+	mu.Unlock()
 	t.Logf("soak %s, %d servers, %s tokens: %d calls, %d ok, %d failed from a lost session, %d in killed processes, unexpected failures %v",
 		duration, servers, ttl, stats.calls, stats.ok, stats.lostSessionFail, stats.inKilled, stats.unexpected)
 	t.Logf("kills: %d idle, %d refresher before rotation, %d refresher in the window; sessions lost: %d (re-logins %d)",

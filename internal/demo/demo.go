@@ -13,11 +13,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/audit"
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/clerk-mcp/clerk-mcp/tools"
@@ -40,7 +44,8 @@ type Step struct {
 
 // Run starts the sandbox in a throwaway config directory, logs in through
 // the real PKCE flow, calls each tool through an MCP client, lets the access
-// token expire and shows the next call refreshing it. It writes a readable
+// token expire and shows the next call refreshing it, then has a write to
+// production confirmed by the user and shows the audit log. It writes a readable
 // account to out, or returns the steps for JSON.
 func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	fake, err := fakeclerk.NewOn("127.0.0.1:0")
@@ -73,7 +78,10 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	steps = append(steps, Step{Title: "login", Note: "logged in as " + res.User.Email})
 
 	src := auth.NewSource(st, oauth, auth.SourceOptions{})
-	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient()}
+	// The default --confirm policy, and the audit log `clerk-mcp audit`
+	// reads, as `serve` has them.
+	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient(),
+		Confirm: tools.ConfirmProduction, Audit: audit.New(cfg.ConfigDir)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agent := auth.NewAgentLogin(oauth, st, auth.AgentLoginOptions{})
 	defer agent.Close()
@@ -157,9 +165,108 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	if refreshes != 1 {
 		return nil, fmt.Errorf("demo: expected one refresh after expiry, saw %d", refreshes)
 	}
+	n++
+
+	step, err = confirmWrite(ctx, c, fake, deps.Audit, say, n)
+	if err != nil {
+		return nil, err
+	}
+	steps = append(steps, step)
 	say("Done. To use clerk-mcp with your Clerk account: `clerk-mcp login`, then `clerk-mcp install --client cursor` (or claude-code, vscode, ...).\n")
 	say("To point an editor at this sandbox instead, run `clerk-mcp sandbox`.\n")
 	return steps, nil
+}
+
+// confirmWrite shows a consequential call confirmed by the user: a write
+// to a production instance through api returns confirmation_required with
+// a summary (the demo's client, like many editors, cannot ask the user
+// itself), the agent shows the summary, the user agrees, and the call
+// repeated with the token is sent. The audit log then holds both calls.
+func confirmWrite(ctx context.Context, c *client.Client, fake *fakeclerk.Server, log *audit.Log, say func(string, ...any), n int) (Step, error) {
+	args := map[string]any{"target": "backend", "method": "POST", "path": "/users",
+		"application_id": fake.ApplicationID(), "instance": "production",
+		"body": map[string]any{"first_name": "Grace", "last_name": "Hopper", "email_address": []string{"grace@example.com"}}}
+	say("%d. A write to production needs the user's yes (serve --confirm production, the default)\n", n)
+	say("   tools/call api %s\n", compact(args))
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "api"
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		return Step{}, fmt.Errorf("demo: api: %w", err)
+	}
+	var env struct {
+		Error struct {
+			Reason       string `json:"reason"`
+			Confirmation struct {
+				Summary string `json:"summary"`
+				Token   string `json:"token"`
+			} `json:"confirmation"`
+		} `json:"error"`
+	}
+	text := res.Content[0].(mcp.TextContent).Text
+	json.Unmarshal([]byte(text), &env)
+	if !res.IsError || env.Error.Reason != "confirmation_required" || env.Error.Confirmation.Token == "" {
+		return Step{}, fmt.Errorf("demo: a production write did not ask for confirmation: %s", text)
+	}
+	say("   -> %s; nothing was sent. The agent shows the user confirmation.summary:\n", env.Error.Reason)
+	say("      %s\n", env.Error.Confirmation.Summary)
+	say("   The user agrees, so the agent repeats the same call with \"confirm\": %q (single use, 5 minutes):\n",
+		shortenLine(env.Error.Confirmation.Token, 8))
+	args["confirm"] = env.Error.Confirmation.Token
+	sent, err := callTool(ctx, c, "api", args)
+	if err != nil {
+		return Step{}, err
+	}
+	var created struct {
+		Status int
+		Body   struct{ ID string }
+	}
+	json.Unmarshal([]byte(sent), &created)
+	say("   -> status %d: user %s created on the production instance.\n", created.Status, created.Body.ID)
+
+	entries, err := log.Recent(0)
+	if err != nil {
+		return Step{}, fmt.Errorf("demo: read the audit log: %w", err)
+	}
+	if len(entries) != 2 || entries[0].Refused != audit.RefusedConfirmationRequired || entries[1].Allowed != audit.AllowedToken {
+		return Step{}, fmt.Errorf("demo: the audit log does not hold the refused and the confirmed write: %+v", entries)
+	}
+	say("   clerk-mcp audit (%s):\n", log.Path())
+	var table strings.Builder
+	writeAudit(&table, entries)
+	say("%s\n", indent(strings.TrimSuffix(table.String(), "\n"), "   "))
+	note := fmt.Sprintf("a production write returned confirmation_required with a summary; the user agreed and the call repeated with confirm was sent; the audit log holds %d entries", len(entries))
+	say("   %s.\n\n", note)
+	return Step{Title: "confirm a production write", Tool: "api", Args: args, Result: json.RawMessage(sent), Note: note}, nil
+}
+
+// writeAudit writes entries as `clerk-mcp audit` shows them.
+func writeAudit(w io.Writer, entries []audit.Entry) {
+	clean := func(s string) string {
+		if s = safetext.Clean(s); s == "" {
+			return "-"
+		}
+		return s
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tPROFILE\tCLIENT\tREQUEST\tAPP/INSTANCE\tSTATUS\tOUTCOME\tMS")
+	for _, e := range entries {
+		status := "-"
+		if e.Status != 0 {
+			status = strconv.Itoa(e.Status)
+		}
+		outcome := "allowed: " + e.Allowed
+		if e.Refused != "" {
+			outcome = "refused: " + e.Refused
+		} else if e.Error != "" {
+			outcome += " (" + e.Error + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s %s\t%s\t%s\t%s\t%d\n", e.Time.Local().Format("2006-01-02 15:04:05"),
+			clean(e.Profile), clean(strings.TrimSpace(e.Client+" "+e.ClientVersion)), clean(e.Method), clean(e.Target),
+			clean(e.Path), clean(strings.Trim(e.ApplicationID+"/"+e.Instance, "/")), status, clean(outcome), e.DurationMS)
+	}
+	tw.Flush()
 }
 
 // sandboxConfig is clerk-mcp's configuration for the sandbox: all APIs on

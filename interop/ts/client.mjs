@@ -1,7 +1,9 @@
 // Drives a clerk-mcp binary with the official TypeScript SDK client over
 // real pipes. Usage: node client.mjs BINARY STEP...
-// Steps: list, whoami-ok, whoami-error:REASON, api-error:REASON:PATH.
-// Prints one JSON line per step; exits 1 on the first failed step.
+// Steps: list, whoami-ok, whoami-error:REASON, api-error:REASON:PATH,
+// whoami-login, confirm-delete:APPLICATION:USER.
+// Prints one JSON line per step (with what the Go test checks further);
+// exits 1 on the first failed step.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -15,13 +17,19 @@ function fail(step, why) {
   process.exit(1);
 }
 
+// envelope is the error object of an isError result: an agent reads it
+// from the text content, which is JSON.
+function envelope(result) {
+  return JSON.parse(result.content[0].text).error;
+}
+
 function reason(result) {
-  const env = JSON.parse(result.content[0].text);
-  return env.error.reason;
+  return envelope(result).reason;
 }
 
 for (const step of steps) {
   const [kind, arg, path] = step.split(":");
+  let out = {};
   try {
     if (kind === "list") {
       const { tools } = await client.listTools();
@@ -41,12 +49,35 @@ for (const step of steps) {
     } else if (kind === "api-error") {
       const r = await client.callTool({ name: "api", arguments: { path } });
       if (!r.isError || reason(r) !== arg) fail(step, JSON.stringify(r));
+    } else if (kind === "whoami-login") {
+      // Not logged in, login from the agent on, and this client cannot
+      // open URLs: the link comes in the envelope for the agent to show.
+      const r = await client.callTool({ name: "whoami", arguments: {} });
+      const e = r.isError && envelope(r);
+      if (!e || e.reason !== "not_logged_in" || !e.login_url?.startsWith("http") ||
+          Number.isNaN(Date.parse(e.login_expires_at))) fail(step, JSON.stringify(r));
+      out = { reason: e.reason, login_url: e.login_url, login_expires_at: e.login_expires_at, remedy: e.remedy };
+    } else if (kind === "confirm-delete") {
+      // A production delete from a client without elicitation: nothing is
+      // sent until the agent repeats the call with the confirmation token
+      // (after showing the summary to the user, who agreed).
+      const args = { target: "backend", method: "DELETE", path: `/users/${path}`, application_id: arg, instance: "production" };
+      const r = await client.callTool({ name: "api", arguments: args });
+      const e = r.isError && envelope(r);
+      if (!e || e.reason !== "confirmation_required" || !e.confirmation?.summary || !e.confirmation?.token) {
+        fail(step, JSON.stringify(r));
+      }
+      const again = await client.callTool({ name: "api", arguments: { ...args, confirm: e.confirmation.token } });
+      // The agent reads the answer from the text, as JSON.
+      const sent = !again.isError && JSON.parse(again.content[0].text);
+      if (!sent || sent.status !== 200) fail(step, JSON.stringify(again));
+      out = { summary: e.confirmation.summary, status: sent.status };
     } else {
       fail(step, "unknown step");
     }
   } catch (e) {
     fail(step, `protocol error: ${e.message}`);
   }
-  console.log(JSON.stringify({ step, ok: true }));
+  console.log(JSON.stringify({ step, ok: true, ...out }));
 }
 await client.close();
