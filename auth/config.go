@@ -1,7 +1,3 @@
-// Package auth implements clerk-mcp's side of OAuth with Clerk: configuration,
-// the browser PKCE login, the token endpoint client, and Source, which hands
-// out access tokens and refreshes them safely across goroutines and
-// processes.
 package auth
 
 import (
@@ -165,7 +161,7 @@ func (c Config) oauth2Config(redirectURL string) *oauth2.Config {
 			AuthURL:  c.BaseURL + "/oauth/authorize",
 			TokenURL: c.BaseURL + "/oauth/token",
 			// AutoDetect retries a failed refresh in the other auth style,
-			// spending a rotating refresh token twice (docs/design.md, refresh rule 8).
+			// spending a rotating refresh token twice (refresh rule 8).
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		RedirectURL: redirectURL,
