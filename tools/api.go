@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
@@ -23,19 +25,19 @@ import (
 type APIArgs struct {
 	Target        string          `json:"target,omitempty"`
 	Method        string          `json:"method,omitempty"`
-	Path          string          `json:"path"`
+	Path          string          `json:"path" jsonschema:"e.g. /users; no host or query string"`
 	Query         map[string]any  `json:"query,omitempty"`
 	Body          json.RawMessage `json:"body,omitempty"`
-	ApplicationID string          `json:"application_id,omitempty"`
-	Instance      string          `json:"instance,omitempty"`
+	ApplicationID string          `json:"application_id,omitempty" jsonschema:"backend without CLERK_SECRET_KEY: whose secret key to use"`
+	Instance      string          `json:"instance,omitempty" jsonschema:"development, production or an instance id"`
 	// Select is a JMESPath expression applied to the JSON answer.
-	Select string `json:"select,omitempty"`
+	Select string `json:"select,omitempty" jsonschema:"JMESPath applied to the JSON answer"`
 	// DryRun sends nothing and returns the request that would go out
 	// (api_dryrun.go).
-	DryRun bool `json:"dry_run,omitempty"`
+	DryRun bool `json:"dry_run,omitempty" jsonschema:"send nothing; show the request, spec check and confirmation need"`
 	// Confirm is the token of a confirmation_required error, passed
 	// after the user agreed (api_confirm.go).
-	Confirm string `json:"confirm,omitempty"`
+	Confirm string `json:"confirm,omitempty" jsonschema:"token of a confirmation_required error, after the user agreed"`
 }
 
 // APIResult is the api tool's result.
@@ -85,19 +87,8 @@ func (a *api) tool() Tool {
 		Name:        "api",
 		Title:       "Call a Clerk API",
 		Description: desc,
-		InputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"target":{"type":"string","enum":["platform","backend"],"default":"platform"},` +
-			`"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE"],"default":"GET"},` +
-			`"path":{"type":"string","description":"e.g. /users; no host or query string"},` +
-			`"query":{"type":"object","additionalProperties":{"type":["string","number","boolean","array"],"items":{"type":["string","number","boolean"]}}},` +
-			`"body":{"type":["object","array","string"],"description":"JSON body"},` +
-			`"application_id":{"type":"string","description":"backend without CLERK_SECRET_KEY: whose secret key to use"},` +
-			`"instance":{"type":"string","description":"development, production or an instance id","default":"development"},` +
-			`"select":{"type":"string","description":"JMESPath applied to the JSON answer"},` +
-			`"dry_run":{"type":"boolean","description":"send nothing; show the request, spec check and confirmation need"},` +
-			`"confirm":{"type":"string","description":"token of a confirmation_required error, after the user agreed"}},` +
-			`"required":["path"],"additionalProperties":false}`),
-		ReadOnly: a.d.ReadOnly, Destructive: !a.d.ReadOnly, Idempotent: false, OpenWorld: true,
+		InputSchema: schemaFor[APIArgs](apiInput),
+		ReadOnly:    a.d.ReadOnly, Destructive: !a.d.ReadOnly, Idempotent: false, OpenWorld: true,
 		Handler: func(ctx context.Context, raw json.RawMessage) (any, error) {
 			var args APIArgs
 			if err := decodeArgs(raw, &args); err != nil {
@@ -108,6 +99,24 @@ func (a *api) tool() Tool {
 			}
 			return a.Call(ctx, args)
 		},
+	}
+}
+
+// apiInput completes the derived schema of APIArgs. query and body each
+// take one of several JSON types; Gemini rejects a `type` array, so their
+// schemas name no type and say in words what requestBody and queryValues
+// (api_request.go) accept.
+func apiInput(s *jsonschema.Schema) {
+	target := prop(s, "target")
+	target.Enum, target.Default = targetEnum, json.RawMessage(`"platform"`)
+	method := prop(s, "method")
+	method.Enum, method.Default = methodEnum, json.RawMessage(`"GET"`)
+	prop(s, "instance").Default = json.RawMessage(`"development"`)
+	prop(s, "query").AdditionalProperties = &jsonschema.Schema{
+		Description: "a string, number, boolean, or an array of them",
+	}
+	s.Properties["body"] = &jsonschema.Schema{
+		Description: "JSON body: an object, an array, or a string holding JSON",
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/clients"
 	"github.com/clerk-mcp/clerk-mcp/store"
@@ -27,14 +29,14 @@ const (
 // Check is one doctor finding.
 type Check struct {
 	Name    string `json:"name"`
-	Status  string `json:"status"`
+	Status  string `json:"status"` // StatusPass, StatusWarn or StatusFail
 	Message string `json:"message"`
 	Remedy  string `json:"remedy,omitempty"`
 }
 
 // DoctorReport is the doctor tool's structured output.
 type DoctorReport struct {
-	OK     bool    `json:"ok"`
+	OK     bool    `json:"ok" jsonschema:"true when no check failed"`
 	Checks []Check `json:"checks"`
 }
 
@@ -52,17 +54,13 @@ func doctorTool(d Deps) Tool {
 			"exists and works (refresh + userinfo), whether the Platform API answers, clock skew, whether a refreshed " +
 			"session could be saved, the secret key format, and which MCP clients are configured to run clerk-mcp. Returns {ok, checks:[{name, status: pass|warn|fail, message, remedy}]}. " +
 			"Use it when another tool fails in a way its remedy does not resolve; relay failing checks' remedies to the user.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`),
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"ok":{"type":"boolean","description":"true when no check failed"},` +
-			`"checks":{"type":"array","items":{"type":"object","properties":{` +
-			`"name":{"type":"string"},"status":{"type":"string","enum":["pass","warn","fail"]},` +
-			`"message":{"type":"string"},"remedy":{"type":"string"}},` +
-			`"required":["name","status","message"],"additionalProperties":false}}},` +
-			`"required":["ok","checks"],"additionalProperties":false}`),
+		InputSchema: schemaFor[noArgs](nil),
+		OutputSchema: schemaFor[DoctorReport](func(s *jsonschema.Schema) {
+			prop(prop(s, "checks").Items, "status").Enum = []any{StatusPass, StatusWarn, StatusFail}
+		}),
 		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, args json.RawMessage) (any, error) {
-			if err := decodeArgs(args, &struct{}{}); err != nil {
+			if err := decodeArgs(args, &noArgs{}); err != nil {
 				return nil, err
 			}
 			return Doctor(ctx, d), nil

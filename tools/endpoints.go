@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/clerk-mcp/clerk-mcp/envelope"
 
@@ -14,19 +17,19 @@ import (
 // EndpointsArgs are the api_endpoints tool's arguments. Query searches;
 // OperationID, or Method with Path, asks for the detail of one operation.
 type EndpointsArgs struct {
-	Query       string `json:"query,omitempty"`
-	OperationID string `json:"operation_id,omitempty"`
-	Path        string `json:"path,omitempty"`
-	Target      string `json:"target,omitempty"`
-	Method      string `json:"method,omitempty"`
-	Tag         string `json:"tag,omitempty"`
+	Query       string `json:"query,omitempty" jsonschema:"search: what you want to do, in plain words"`
+	OperationID string `json:"operation_id,omitempty" jsonschema:"detail: the operation_id of a search hit, e.g. CreateUser"`
+	Path        string `json:"path,omitempty" jsonschema:"detail, with method: the operation's path, e.g. /users or /v1/users/{user_id}"`
+	Target      string `json:"target,omitempty" jsonschema:"only this API"`
+	Method      string `json:"method,omitempty" jsonschema:"search: only this HTTP method; detail: the operation's method"`
+	Tag         string `json:"tag,omitempty" jsonschema:"search: only endpoints with this OpenAPI tag, e.g. Users or Organizations"`
 	Limit       int    `json:"limit,omitempty"`
 }
 
 // EndpointsResult is the api_endpoints tool's structured output: search
 // hits, or the detail of one operation.
 type EndpointsResult struct {
-	Endpoints []catalog.Endpoint `json:"endpoints,omitempty"`
+	Endpoints []catalog.Endpoint `json:"endpoints,omitempty" jsonschema:"search hits, best first"`
 	Operation *catalog.Detail    `json:"operation,omitempty"`
 }
 
@@ -52,34 +55,19 @@ const (
 	maxEndpointsLimit     = 50
 )
 
-// endpointSchema is one search hit.
-const endpointSchema = `{"type":"object","properties":{` +
-	`"target":{"type":"string","enum":["platform","backend"]},"method":{"type":"string"},` +
-	`"path":{"type":"string","description":"path to pass to the api tool, with {params} to fill in"},` +
-	`"summary":{"type":"string"},"operation_id":{"type":"string"},` +
-	`"path_params":{"type":"array","items":{"type":"string"}},` +
-	`"has_body":{"type":"boolean","description":"the endpoint takes a request body"},` +
-	`"deprecated":{"type":"boolean"}},` +
-	`"required":["target","method","path","summary","operation_id","path_params","has_body"]}`
-
-// operationSchema is the detail of one operation. The body is a JSON
-// Schema of its own, so it is only said to be an object here.
-const operationSchema = `{"type":"object","properties":{` +
-	`"target":{"type":"string","enum":["platform","backend"]},"method":{"type":"string"},` +
-	`"path":{"type":"string"},"summary":{"type":"string"},"operation_id":{"type":"string"},` +
-	`"path_params":{"type":"array","items":{"type":"string"}},"has_body":{"type":"boolean"},` +
-	`"deprecated":{"type":"boolean"},"tags":{"type":"array","items":{"type":"string"}},` +
-	`"description":{"type":"string"},` +
-	`"parameters":{"type":"array","description":"path and query parameters","items":{"type":"object","properties":{` +
-	`"name":{"type":"string"},"in":{"type":"string","enum":["path","query"]},"type":{"type":"string"},` +
-	`"required":{"type":"boolean"},"enum":{"type":"array"},"default":{},"description":{"type":"string"}},` +
-	`"required":["name","in","type","required"]}},` +
-	`"body_required":{"type":"boolean"},` +
-	`"content_type":{"type":"string","description":"set when the body is not JSON"},` +
-	`"body":{"type":"object","description":"JSON Schema of the request body, $refs resolved; branches marked truncated are cut"},` +
-	`"response_status":{"type":"string"},` +
-	`"response_fields":{"type":"object","description":"JMESPath-like field paths of the answer (data[].id) and their types, for api's select","additionalProperties":{"type":"string"}}},` +
-	`"required":["target","method","path","summary","operation_id","path_params","has_body"]}`
+// endpointsOutput completes the derived schema of EndpointsResult.
+func endpointsOutput(s *jsonschema.Schema) {
+	hit, op := prop(s, "endpoints").Items, prop(s, "operation")
+	prop(hit, "target").Enum = targetEnum
+	prop(op, "target").Enum = targetEnum
+	param := prop(op, "parameters").Items
+	prop(param, "in").Enum = []any{"path", "query"}
+	// Enum values and defaults have the parameter's own type, which only
+	// the spec knows; an array is all that can be said of the first, and
+	// the second needs a description not to be written as a bare true.
+	prop(param, "enum").Items = nil
+	prop(param, "default").Description = "the parameter's default value"
+}
 
 func endpointsTool() Tool {
 	return Tool{
@@ -96,20 +84,16 @@ func endpointsTool() Tool {
 			"truncated), and response_fields, the answer's main fields (data[].id) to write a `select` projection with. " +
 			"Ask for the detail before a call with a body, then pass target, method, path (path_params filled in), query " +
 			"and body to `api`. Works offline; needs no login.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"query":{"type":"string","description":"search: what you want to do, in plain words"},` +
-			`"operation_id":{"type":"string","description":"detail: the operation_id of a search hit, e.g. CreateUser"},` +
-			`"path":{"type":"string","description":"detail, with method: the operation's path, e.g. /users or /v1/users/{user_id}"},` +
-			`"target":{"type":"string","enum":["platform","backend"],"description":"only this API"},` +
-			`"method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE"],"description":"search: only this HTTP method; detail: the operation's method"},` +
-			`"tag":{"type":"string","description":"search: only endpoints with this OpenAPI tag, e.g. Users or Organizations"},` +
-			`"limit":{"type":"integer","minimum":1,"maximum":50,"default":10}},` +
-			`"additionalProperties":false}`),
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"endpoints":{"type":"array","description":"search hits, best first","items":` + endpointSchema + `},` +
-			`"operation":` + operationSchema + `},` +
-			`"additionalProperties":false}`),
-		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
+		InputSchema: schemaFor[EndpointsArgs](func(s *jsonschema.Schema) {
+			prop(s, "target").Enum = targetEnum
+			prop(s, "method").Enum = methodEnum
+			limit := prop(s, "limit")
+			limit.Minimum = jsonschema.Ptr(1.0)
+			limit.Maximum = jsonschema.Ptr(float64(maxEndpointsLimit))
+			limit.Default = json.RawMessage(strconv.Itoa(defaultEndpointsLimit))
+		}),
+		OutputSchema: schemaFor[EndpointsResult](endpointsOutput),
+		ReadOnly:     true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, raw json.RawMessage) (any, error) {
 			var args EndpointsArgs
 			if err := decodeArgs(raw, &args); err != nil {

@@ -5,20 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 // WhoamiResult is the whoami tool's structured output.
 type WhoamiResult struct {
-	UserID    string `json:"user_id"`
+	UserID    string `json:"user_id" jsonschema:"Clerk user id (empty with a Platform API key)"`
 	Email     string `json:"email"`
 	Name      string `json:"name"`
 	Auth      string `json:"auth"`
-	ExpiresAt string `json:"expires_at,omitempty"`
-	Issuer    string `json:"issuer"`
+	ExpiresAt string `json:"expires_at,omitempty" jsonschema:"RFC 3339 expiry of the current access token"`
+	Issuer    string `json:"issuer" jsonschema:"OAuth server the session belongs to"`
 	// Profile is the session this server runs as (--profile or
 	// CLERK_PROFILE); empty with a Platform API key.
-	Profile string `json:"profile,omitempty"`
+	Profile string `json:"profile,omitempty" jsonschema:"the profile (named session) this server runs as"`
 }
+
+// noArgs are the arguments of a tool that takes none.
+type noArgs struct{}
 
 func whoamiTool(d Deps) Tool {
 	return Tool{
@@ -28,18 +33,13 @@ func whoamiTool(d Deps) Tool {
 			"(oauth session or platform_api_key), the profile (named session) this server runs as, and when the current access token expires. " +
 			"Use it first to check that the server is logged in; on an error, follow the remedy in the result " +
 			"(not_logged_in may carry a login_url to show the user).",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`),
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{` +
-			`"user_id":{"type":"string","description":"Clerk user id (empty with a Platform API key)"},` +
-			`"email":{"type":"string"},"name":{"type":"string"},` +
-			`"auth":{"type":"string","enum":["oauth","platform_api_key"]},` +
-			`"expires_at":{"type":"string","description":"RFC 3339 expiry of the current access token"},` +
-			`"issuer":{"type":"string","description":"OAuth server the session belongs to"},` +
-			`"profile":{"type":"string","description":"the profile (named session) this server runs as"}},` +
-			`"required":["user_id","email","name","auth","issuer"],"additionalProperties":false}`),
+		InputSchema: schemaFor[noArgs](nil),
+		OutputSchema: schemaFor[WhoamiResult](func(s *jsonschema.Schema) {
+			prop(s, "auth").Enum = []any{"oauth", "platform_api_key"}
+		}),
 		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, args json.RawMessage) (any, error) {
-			if err := decodeArgs(args, &struct{}{}); err != nil {
+			if err := decodeArgs(args, &noArgs{}); err != nil {
 				return nil, err
 			}
 			return Whoami(ctx, d)

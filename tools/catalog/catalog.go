@@ -23,11 +23,11 @@ import (
 type Endpoint struct {
 	Target      string   `json:"target"` // "backend" or "platform"
 	Method      string   `json:"method"`
-	Path        string   `json:"path"` // with the /v1 prefix, as the api tool takes it
+	Path        string   `json:"path" jsonschema:"path to pass to the api tool, with {params} to fill in"` // with the /v1 prefix, as the api tool takes it
 	Summary     string   `json:"summary"`
 	OperationID string   `json:"operation_id"`
 	PathParams  []string `json:"path_params"`
-	HasBody     bool     `json:"has_body"`
+	HasBody     bool     `json:"has_body" jsonschema:"the endpoint takes a request body"`
 	Deprecated  bool     `json:"deprecated,omitempty"`
 }
 

@@ -19,20 +19,20 @@ type Detail struct {
 	Description string   `json:"description,omitempty"`
 	// Parameters are the path and query parameters, path ones first as the
 	// spec lists them.
-	Parameters []Param `json:"parameters,omitempty"`
+	Parameters []Param `json:"parameters,omitempty" jsonschema:"path and query parameters"`
 	// BodyRequired says the operation refuses a call without a body.
 	BodyRequired bool `json:"body_required,omitempty"`
 	// ContentType is set when the body is not JSON (multipart uploads).
-	ContentType string `json:"content_type,omitempty"`
+	ContentType string `json:"content_type,omitempty" jsonschema:"set when the body is not JSON"`
 	// Body is the request body's schema, $refs resolved and cut below a
 	// few levels of nesting (cut branches have Truncated set).
-	Body *Schema `json:"body,omitempty"`
+	Body *Schema `json:"body,omitempty" jsonschema:"JSON Schema of the request body, $refs resolved; branches marked truncated are cut"`
 	// ResponseStatus is the success status the fields below describe.
 	ResponseStatus string `json:"response_status,omitempty"`
 	// ResponseFields maps the answer's main fields, as JMESPath-like paths
 	// ("id", "data[].id" for the items of a list answer), to JSON types
 	// such as "string", "integer|null" or "array<object>".
-	ResponseFields map[string]string `json:"response_fields,omitempty"`
+	ResponseFields map[string]string `json:"response_fields,omitempty" jsonschema:"JMESPath-like field paths of the answer (data[].id) and their types, for api's select"`
 }
 
 // Param is one path or query parameter.
