@@ -244,9 +244,15 @@ func (s *spec) operation(target, method, path string, op map[string]any, shared 
 		content := obj(rb["content"])
 		ct := "application/json"
 		if _, ok := content[ct]; !ok {
+			// The first media type in sorted order: a map's own order
+			// would make the generated files differ from run to run.
+			types := make([]string, 0, len(content))
 			for k := range content {
-				ct = k
-				break
+				types = append(types, k)
+			}
+			slices.Sort(types)
+			if len(types) > 0 {
+				ct = types[0]
 			}
 		}
 		if ct != "application/json" {
