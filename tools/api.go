@@ -87,7 +87,7 @@ func (a *api) tool() Tool {
 		Name:        "api",
 		Title:       "Call a Clerk API",
 		Description: desc,
-		InputSchema: schemaFor[APIArgs](apiInput),
+		InputSchema: schema("api.input"),
 		ReadOnly:    a.d.ReadOnly, Destructive: !a.d.ReadOnly, Idempotent: false, OpenWorld: true,
 		Handler: func(ctx context.Context, raw json.RawMessage) (any, error) {
 			var args APIArgs

@@ -60,7 +60,7 @@ func (a *api) startAudit(ctx context.Context, args APIArgs) *auditRecord {
 	if p, err := NormalizePath(target, args.Path); err == nil {
 		rec.e.Path = p
 	}
-	if target == TargetBackend && idPattern.MatchString(args.ApplicationID) {
+	if target == TargetBackend && idPattern().MatchString(args.ApplicationID) {
 		rec.e.ApplicationID = args.ApplicationID
 	}
 	return rec

@@ -411,7 +411,7 @@ func (a *api) summary(m *masker, r *apiRequest, why string) string {
 		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
 			val := "(hidden)"
-			if !sensitiveField.MatchString(k) {
+			if !sensitiveField().MatchString(k) {
 				val = clip(safe.string(safetext.Clean(strings.Join(r.query[k], ","))), maxSummaryValue)
 			}
 			parts = append(parts, clip(safetext.Clean(k), maxSummaryValue)+"="+val)
@@ -429,7 +429,9 @@ func (a *api) summary(m *masker, r *apiRequest, why string) string {
 
 // sensitiveField matches body fields whose values are not shown in a
 // summary, whatever they look like.
-var sensitiveField = regexp.MustCompile(`(?i)pass|secret|token|key|code|otp|totp|private|credential|signature|hash|cert|digest|salt`)
+var sensitiveField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)pass|secret|token|key|code|otp|totp|private|credential|signature|hash|cert|digest|salt`)
+})
 
 // maxSummaryFields and maxSummaryValue keep a summary readable in a
 // confirmation dialog.
@@ -470,7 +472,7 @@ func bodySummary(m *masker, body []byte) string {
 			break
 		}
 		val := "(hidden)"
-		if !sensitiveField.MatchString(k) {
+		if !sensitiveField().MatchString(k) {
 			val = describe(m, obj[k])
 		}
 		parts = append(parts, clip(safetext.Clean(k), maxSummaryValue)+"="+val)

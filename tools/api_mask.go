@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/clerk-mcp/clerk-mcp/envelope"
 
@@ -142,10 +143,10 @@ func (m *masker) error(err error) error {
 
 // partialKeyAtEnd is the start of an sk_ or ak_ key at the very end of a
 // text, too short yet for the patterns above.
-var partialKeyAtEnd = regexp.MustCompile(`(?:^|[^A-Za-z0-9])([sa]k_[A-Za-z0-9._-]*)$`)
+var partialKeyAtEnd = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|[^A-Za-z0-9])([sa]k_[A-Za-z0-9._-]*)$`) })
 
 // incompleteEscapeAtEnd is an escape cut in the middle.
-var incompleteEscapeAtEnd = regexp.MustCompile(`(?:\\+(?:u[0-9A-Fa-f]{0,3})?|%[0-9A-Fa-f]?)$`)
+var incompleteEscapeAtEnd = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:\\+(?:u[0-9A-Fa-f]{0,3})?|%[0-9A-Fa-f]?)$`) })
 
 // cutPartial drops the end of a body that was cut at MaxResponseBody when
 // it may be the start of a credential. A server that puts a token across
@@ -161,7 +162,7 @@ func (m *masker) cutPartial(b []byte) []byte {
 	// with its backslash escaped again.
 	start := max(0, len(b)-12*longest)
 	tail := string(b[start:])
-	tail = tail[:len(tail)-len(incompleteEscapeAtEnd.FindString(tail))]
+	tail = tail[:len(tail)-len(incompleteEscapeAtEnd().FindString(tail))]
 	view, where := decodeEscapes(tail, true)
 	cut := len(view)
 	for _, s := range m.secrets {
@@ -175,7 +176,7 @@ func (m *masker) cutPartial(b []byte) []byte {
 			}
 		}
 	}
-	if loc := partialKeyAtEnd.FindStringSubmatchIndex(view); loc != nil {
+	if loc := partialKeyAtEnd().FindStringSubmatchIndex(view); loc != nil {
 		cut = min(cut, loc[2])
 	}
 	if cut == len(view) {

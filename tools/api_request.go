@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
@@ -28,7 +29,7 @@ type apiRequest struct {
 
 // idPattern is what application ids and instance names may look like: they
 // end up in a Platform API path.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`) })
 
 // request normalizes and validates args. Nothing has been sent when it
 // fails.
@@ -70,7 +71,7 @@ func (a *api) request(args APIArgs) (*apiRequest, error) {
 		if r.instance == "" {
 			r.instance = "development"
 		}
-		if !idPattern.MatchString(r.appID) || !idPattern.MatchString(r.instance) {
+		if !idPattern().MatchString(r.appID) || !idPattern().MatchString(r.instance) {
 			return nil, envelope.InvalidInput("application_id and instance must be plain ids (letters, digits, _ and -)")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/jmespath-community/go-jmespath/pkg/functions"
 	"github.com/jmespath-community/go-jmespath/pkg/interpreter"
@@ -43,8 +44,9 @@ type selector struct {
 }
 
 // selectFunctions are JMESPath's functions, each refusing to make a
-// string larger than maxSelectOutput.
-var selectFunctions = func() interpreter.FunctionCaller {
+// string larger than maxSelectOutput. Built on first use: a server that
+// never projects does not pay for the tables at start.
+var selectFunctions = sync.OnceValue(func() interpreter.FunctionCaller {
 	entries := functions.GetDefaultFunctions()
 	for i := range entries {
 		name, h := entries[i].Name, entries[i].Handler
@@ -56,16 +58,16 @@ var selectFunctions = func() interpreter.FunctionCaller {
 		}
 	}
 	return interpreter.NewFunctionCaller(entries...)
-}()
+})
 
 // knownFunctions names the functions an expression may call.
-var knownFunctions = func() map[string]bool {
+var knownFunctions = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, f := range functions.GetDefaultFunctions() {
 		m[f.Name] = true
 	}
 	return m
-}()
+})
 
 // compileSelect compiles expr, or returns nil for an empty one. It fails
 // with invalid_input before anything is sent, so that a mistyped
@@ -99,7 +101,7 @@ func compileSelect(expr string) (*selector, error) {
 // exist, or "": the library would only find out while searching, after
 // the call was made.
 func unknownFunction(n parsing.ASTNode) string {
-	if name, ok := n.Value.(string); ok && n.NodeType == parsing.ASTFunctionExpression && !knownFunctions[name] {
+	if name, ok := n.Value.(string); ok && n.NodeType == parsing.ASTFunctionExpression && !knownFunctions()[name] {
 		return name
 	}
 	for _, c := range n.Children {
@@ -241,5 +243,5 @@ func (s *selector) search(data any) (result any, err error) {
 			result, err = nil, fmt.Errorf("JMESPath failed on this expression: %v", p)
 		}
 	}()
-	return interpreter.NewInterpreter(data, selectFunctions, nil).Execute(s.ast, data)
+	return interpreter.NewInterpreter(data, selectFunctions(), nil).Execute(s.ast, data)
 }

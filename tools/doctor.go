@@ -10,9 +10,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/clients"
@@ -44,7 +43,7 @@ type DoctorReport struct {
 // doctor warns.
 const maxClockSkew = 2 * time.Minute
 
-var secretKeyFormat = regexp.MustCompile(`^sk_(live|test)_[A-Za-z0-9]{10,}$`)
+var secretKeyFormat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sk_(live|test)_[A-Za-z0-9]{10,}$`) })
 
 func doctorTool(d Deps) Tool {
 	return Tool{
@@ -54,11 +53,9 @@ func doctorTool(d Deps) Tool {
 			"exists and works (refresh + userinfo), whether the Platform API answers, clock skew, whether a refreshed " +
 			"session could be saved, the secret key format, and which MCP clients are configured to run clerk-mcp. Returns {ok, checks:[{name, status: pass|warn|fail, message, remedy}]}. " +
 			"Use it when another tool fails in a way its remedy does not resolve; relay failing checks' remedies to the user.",
-		InputSchema: schemaFor[noArgs](nil),
-		OutputSchema: schemaFor[DoctorReport](func(s *jsonschema.Schema) {
-			prop(prop(s, "checks").Items, "status").Enum = []any{StatusPass, StatusWarn, StatusFail}
-		}),
-		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
+		InputSchema:  schema("doctor.input"),
+		OutputSchema: schema("doctor.output"),
+		ReadOnly:     true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, args json.RawMessage) (any, error) {
 			if err := decodeArgs(args, &noArgs{}); err != nil {
 				return nil, err
@@ -130,7 +127,7 @@ func Doctor(ctx context.Context, d Deps) *DoctorReport {
 	switch k := d.Config.SecretKey; {
 	case k == "":
 		add(Check{Name: "secret_key", Status: StatusPass, Message: "CLERK_SECRET_KEY is not set; backend calls resolve an instance's key from application_id."})
-	case secretKeyFormat.MatchString(k):
+	case secretKeyFormat().MatchString(k):
 		add(Check{Name: "secret_key", Status: StatusPass, Message: "CLERK_SECRET_KEY looks like a " + k[3:7] + " secret key."})
 	default:
 		add(Check{Name: "secret_key", Status: StatusFail, Message: "CLERK_SECRET_KEY does not look like a Clerk secret key (sk_live_... or sk_test_...).",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -84,15 +83,8 @@ func endpointsTool() Tool {
 			"truncated), and response_fields, the answer's main fields (data[].id) to write a `select` projection with. " +
 			"Ask for the detail before a call with a body, then pass target, method, path (path_params filled in), query " +
 			"and body to `api`. Works offline; needs no login.",
-		InputSchema: schemaFor[EndpointsArgs](func(s *jsonschema.Schema) {
-			prop(s, "target").Enum = targetEnum
-			prop(s, "method").Enum = methodEnum
-			limit := prop(s, "limit")
-			limit.Minimum = jsonschema.Ptr(1.0)
-			limit.Maximum = jsonschema.Ptr(float64(maxEndpointsLimit))
-			limit.Default = json.RawMessage(strconv.Itoa(defaultEndpointsLimit))
-		}),
-		OutputSchema: schemaFor[EndpointsResult](endpointsOutput),
+		InputSchema:  schema("api_endpoints.input"),
+		OutputSchema: schema("api_endpoints.output"),
 		ReadOnly:     true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, raw json.RawMessage) (any, error) {
 			var args EndpointsArgs

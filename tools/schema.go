@@ -1,28 +1,68 @@
 package tools
 
 import (
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/clerk-mcp/clerk-mcp/tools/catalog"
 )
 
-// schemaFor returns the JSON Schema of T's JSON encoding, derived from T by
-// jsonschema-go, so that a tool's schemas cannot drift from the types its
-// handler decodes and encodes. Field descriptions come from `jsonschema`
-// struct tags. edit, if not nil, then says what Go types cannot: enums,
-// defaults, bounds, and the shape of fields that hold one of several JSON
-// types. A type the library cannot describe is a programming error, found
-// by the tests the first time the tools are built, so schemaFor panics.
-//
-// The result keeps to what every client accepts: no `type` arrays, which
-// Gemini's function declarations reject, and no bare `true` subschemas,
-// which the TypeScript SDK rejects (schema_test.go checks both).
-func schemaFor[T any](edit func(s *jsonschema.Schema)) json.RawMessage {
+// schemaDerivers are every tool's schemas, by key: each is derived from
+// the Go type the handler decodes or encodes, by jsonschema-go, so that a
+// schema cannot drift from its type. Field descriptions come from
+// `jsonschema` struct tags; the edits say what Go types cannot (enums,
+// defaults, bounds, fields holding one of several JSON types).
+var schemaDerivers = map[string]func() json.RawMessage{
+	"whoami.input":  func() json.RawMessage { return deriveSchema[noArgs](nil) },
+	"whoami.output": func() json.RawMessage { return deriveSchema[WhoamiResult](whoamiOutput) },
+	"doctor.input":  func() json.RawMessage { return deriveSchema[noArgs](nil) },
+	"doctor.output": func() json.RawMessage { return deriveSchema[DoctorReport](doctorOutput) },
+	"api.input":     func() json.RawMessage { return deriveSchema[APIArgs](apiInput) },
+	"api_endpoints.input": func() json.RawMessage {
+		return deriveSchema[EndpointsArgs](endpointsInput)
+	},
+	"api_endpoints.output": func() json.RawMessage { return deriveSchema[EndpointsResult](endpointsOutput) },
+}
+
+// schema returns the schema named key. Deriving costs milliseconds of
+// reflection at every start, so the derived schemas are generated once
+// into schemas.json and embedded; TestEmbeddedSchemasAreFresh derives them
+// again and fails when the file is stale (`go test ./tools -run
+// TestEmbeddedSchemasAreFresh -update` rewrites it).
+func schema(key string) json.RawMessage {
+	s, ok := embeddedSchemas()[key]
+	if !ok {
+		panic("tools: no schema " + key + " in schemas.json")
+	}
+	return s
+}
+
+//go:embed schemas.json
+var schemasJSON []byte
+
+// embeddedSchemas is schemas.json by key, parsed on first use.
+var embeddedSchemas = sync.OnceValue(func() map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(schemasJSON, &m); err != nil {
+		panic("tools: schemas.json: " + err.Error())
+	}
+	return m
+})
+
+// deriveSchema returns the JSON Schema of T's JSON encoding, then edited.
+// A type the library cannot describe is a programming error, found by the
+// tests, so it panics. The result keeps to what every client accepts: no
+// `type` arrays, which Gemini's function declarations reject, and no bare
+// `true` subschemas, which the TypeScript SDK rejects (schema_test.go
+// checks both).
+func deriveSchema[T any](edit func(s *jsonschema.Schema)) json.RawMessage {
 	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: typeSchemas})
 	if err != nil {
 		panic(fmt.Sprintf("tools: schema of %v: %v", reflect.TypeFor[T](), err))
@@ -86,3 +126,20 @@ var (
 	targetEnum = []any{TargetPlatform, TargetBackend}
 	methodEnum = []any{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 )
+
+func whoamiOutput(s *jsonschema.Schema) {
+	prop(s, "auth").Enum = []any{"oauth", "platform_api_key"}
+}
+
+func doctorOutput(s *jsonschema.Schema) {
+	prop(prop(s, "checks").Items, "status").Enum = []any{StatusPass, StatusWarn, StatusFail}
+}
+
+func endpointsInput(s *jsonschema.Schema) {
+	prop(s, "target").Enum = targetEnum
+	prop(s, "method").Enum = methodEnum
+	limit := prop(s, "limit")
+	limit.Minimum = jsonschema.Ptr(1.0)
+	limit.Maximum = jsonschema.Ptr(float64(maxEndpointsLimit))
+	limit.Default = json.RawMessage(strconv.Itoa(defaultEndpointsLimit))
+}

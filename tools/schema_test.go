@@ -1,9 +1,12 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -184,6 +187,46 @@ func TestEndpointsOutputMatchesSchema(t *testing.T) {
 		}
 		if err := rs.Validate(v); err != nil {
 			t.Errorf("%s: answer does not match the output schema: %v", args, err)
+		}
+	}
+}
+
+var updateSchemas = flag.Bool("update", false, "rewrite tools/schemas.json from the Go types")
+
+// The embedded schemas are what the Go types derive today: a changed
+// argument or result type without `go test ./tools -run
+// TestEmbeddedSchemasAreFresh -update` fails here.
+func TestEmbeddedSchemasAreFresh(t *testing.T) {
+	derived := map[string]json.RawMessage{}
+	for key, derive := range schemaDerivers {
+		derived[key] = derive()
+	}
+	if *updateSchemas {
+		data, err := json.MarshalIndent(derived, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("schemas.json", append(data, '\n'), 0o644); err != nil {
+			t.Fatalf("update schemas.json: %v", err)
+		}
+	}
+	var embedded map[string]json.RawMessage
+	data, err := os.ReadFile("schemas.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &embedded); err != nil {
+		t.Fatal(err)
+	}
+	if len(embedded) != len(derived) {
+		t.Errorf("schemas.json has %d schemas, the types derive %d", len(embedded), len(derived))
+	}
+	for key, want := range derived {
+		var a, b bytes.Buffer
+		json.Compact(&a, want)
+		json.Compact(&b, embedded[key])
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("%s: schemas.json is stale: run go test ./tools -run TestEmbeddedSchemasAreFresh -update", key)
 		}
 	}
 }

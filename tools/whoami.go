@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-
-	"github.com/google/jsonschema-go/jsonschema"
 )
 
 // WhoamiResult is the whoami tool's structured output.
@@ -33,11 +31,9 @@ func whoamiTool(d Deps) Tool {
 			"(oauth session or platform_api_key), the profile (named session) this server runs as, and when the current access token expires. " +
 			"Use it first to check that the server is logged in; on an error, follow the remedy in the result " +
 			"(not_logged_in may carry a login_url to show the user).",
-		InputSchema: schemaFor[noArgs](nil),
-		OutputSchema: schemaFor[WhoamiResult](func(s *jsonschema.Schema) {
-			prop(s, "auth").Enum = []any{"oauth", "platform_api_key"}
-		}),
-		ReadOnly: true, Destructive: false, Idempotent: true, OpenWorld: false,
+		InputSchema:  schema("whoami.input"),
+		OutputSchema: schema("whoami.output"),
+		ReadOnly:     true, Destructive: false, Idempotent: true, OpenWorld: false,
 		Handler: func(ctx context.Context, args json.RawMessage) (any, error) {
 			if err := decodeArgs(args, &noArgs{}); err != nil {
 				return nil, err
