@@ -1,0 +1,32 @@
+package apispec
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkParseBackend is the one-time cost of the first checked Backend
+// call in a process: decompress and load the embedded request-check spec.
+func BenchmarkParseBackend(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseGzip(backendGz); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckRequest is the cost of checking one CreateUser body.
+func BenchmarkCheckRequest(b *testing.B) {
+	s, err := Backend()
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address":["ada@example.com"],"first_name":"Ada"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.CheckRequest(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
