@@ -13,15 +13,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/audit"
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/fakeclerk"
-	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/server"
 	"github.com/clerk-mcp/clerk-mcp/store"
 	"github.com/clerk-mcp/clerk-mcp/tools"
@@ -234,39 +231,11 @@ func confirmWrite(ctx context.Context, c *client.Client, fake *fakeclerk.Server,
 	}
 	say("   clerk-mcp audit (%s):\n", log.Path())
 	var table strings.Builder
-	writeAudit(&table, entries)
+	audit.WriteTable(&table, entries)
 	say("%s\n", indent(strings.TrimSuffix(table.String(), "\n"), "   "))
 	note := fmt.Sprintf("a production write returned confirmation_required with a summary; the user agreed and the call repeated with confirm was sent; the audit log holds %d entries", len(entries))
 	say("   %s.\n\n", note)
 	return Step{Title: "confirm a production write", Tool: "api", Args: args, Result: json.RawMessage(sent), Note: note}, nil
-}
-
-// writeAudit writes entries as `clerk-mcp audit` shows them.
-func writeAudit(w io.Writer, entries []audit.Entry) {
-	clean := func(s string) string {
-		if s = safetext.Clean(s); s == "" {
-			return "-"
-		}
-		return s
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tPROFILE\tCLIENT\tREQUEST\tAPP/INSTANCE\tSTATUS\tOUTCOME\tMS")
-	for _, e := range entries {
-		status := "-"
-		if e.Status != 0 {
-			status = strconv.Itoa(e.Status)
-		}
-		outcome := "allowed: " + e.Allowed
-		if e.Refused != "" {
-			outcome = "refused: " + e.Refused
-		} else if e.Error != "" {
-			outcome += " (" + e.Error + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s %s\t%s\t%s\t%s\t%d\n", e.Time.Local().Format("2006-01-02 15:04:05"),
-			clean(e.Profile), clean(strings.TrimSpace(e.Client+" "+e.ClientVersion)), clean(e.Method), clean(e.Target),
-			clean(e.Path), clean(strings.Trim(e.ApplicationID+"/"+e.Instance, "/")), status, clean(outcome), e.DurationMS)
-	}
-	tw.Flush()
 }
 
 // sandboxConfig is clerk-mcp's configuration for the sandbox: all APIs on
