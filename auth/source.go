@@ -115,9 +115,6 @@ func NewSource(st SessionStore, client *Client, opts SourceOptions) *Source {
 // Store returns the session store the source reads.
 func (s *Source) Store() SessionStore { return s.store }
 
-// Client returns the OAuth client the source refreshes with.
-func (s *Source) Client() *Client { return s.client }
-
 // since is a monotonic clock reading for recheck bookkeeping.
 func (s *Source) since() int64 { return int64(time.Since(s.epoch)) }
 

@@ -893,6 +893,3 @@ func randomToken(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-// String describes the fake for test logs.
-func (s *Server) String() string { return fmt.Sprintf("fake Clerk at %s", s.URL) }
