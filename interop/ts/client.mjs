@@ -34,6 +34,12 @@ for (const step of steps) {
     if (kind === "list") {
       const { tools } = await client.listTools();
       if (tools.length !== 4) fail(step, `got ${tools.length} tools`);
+      // Every tool declares the result budget it honours, and this SDK
+      // still accepts the list with it.
+      for (const t of tools) {
+        const budget = t._meta?.["anthropic/maxResultSizeChars"];
+        if (!Number.isInteger(budget) || budget <= 0) fail(step, `${t.name}: no _meta maxResultSizeChars: ${JSON.stringify(t._meta)}`);
+      }
     } else if (kind === "whoami-ok") {
       const r = await client.callTool({ name: "whoami", arguments: {} });
       if (r.isError || !r.structuredContent?.email) fail(step, JSON.stringify(r));
