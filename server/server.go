@@ -41,28 +41,6 @@ Failed calls return isError with one JSON object {"error":{reason,message,remedy
 - missing_secret_key: pass application_id (and instance) to api, or ask the user to set CLERK_SECRET_KEY.
 - api_error: Clerk answered an error; read status, errors[] and clerk_trace_id; on 404 look the path up with api_endpoints.`
 
-// ErrorBody is the object inside the error envelope.
-type ErrorBody struct {
-	Reason    envelope.Reason `json:"reason"`
-	Message   string          `json:"message"`
-	Remedy    string          `json:"remedy"`
-	Retryable bool            `json:"retryable"`
-	Status    int             `json:"status,omitempty"`
-	Errors    json.RawMessage `json:"errors,omitempty"`
-	TraceID   string          `json:"clerk_trace_id,omitempty"`
-}
-
-// ReasonInternal marks a bug in clerk-mcp (a panic in a tool).
-const ReasonInternal envelope.Reason = "internal_error"
-
-// ErrorEnvelope maps any tool or session error to the envelope
-// {"error": {...}} that agents and `--json` commands read.
-func ErrorEnvelope(err error) map[string]ErrorBody {
-	e := envelope.From(err)
-	return map[string]ErrorBody{"error": {Reason: e.Reason, Message: e.Message, Remedy: e.Remedy,
-		Retryable: e.Retryable, Status: e.Status, Errors: e.Errors, TraceID: e.TraceID}}
-}
-
 // errorResult is an isError tool result whose text is the envelope. It has
 // no structuredContent: clients validate that against the output schema
 // even on errors.
@@ -151,7 +129,7 @@ func handler(t tools.Tool, logger *slog.Logger, c *calls) mcpserver.ToolHandlerF
 		defer func() {
 			if p := recover(); p != nil {
 				logger.Error("tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				res = errorResult(&envelope.Error{Reason: ReasonInternal,
+				res = errorResult(&envelope.Error{Reason: envelope.ReasonInternal,
 					Message: fmt.Sprintf("clerk-mcp failed internally while running %s; this is a bug.", t.Name),
 					Remedy:  "Retry once; if it fails again, report it with the server log."})
 			}
@@ -179,7 +157,7 @@ func handler(t tools.Tool, logger *slog.Logger, c *calls) mcpserver.ToolHandlerF
 			return ir.result(), nil
 		}
 		if err != nil {
-			logger.Debug("tool failed", "tool", t.Name, "reason", ErrorEnvelope(err)["error"].Reason, "error", err)
+			logger.Debug("tool failed", "tool", t.Name, "reason", envelope.From(err).Reason, "error", err)
 			return errorResult(err), nil
 		}
 		text, err := json.Marshal(out)

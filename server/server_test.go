@@ -122,7 +122,7 @@ func text(t *testing.T, res *mcp.CallToolResult) string {
 
 // wantEnvelope asserts res is an isError result carrying the envelope with
 // reason, and returns the envelope's body.
-func wantEnvelope(t *testing.T, res *mcp.CallToolResult, reason envelope.Reason) server.ErrorBody {
+func wantEnvelope(t *testing.T, res *mcp.CallToolResult, reason envelope.Reason) *envelope.Error {
 	t.Helper()
 	if !res.IsError {
 		t.Fatalf("want isError with reason %s, got success: %s", reason, text(t, res))
@@ -130,12 +130,12 @@ func wantEnvelope(t *testing.T, res *mcp.CallToolResult, reason envelope.Reason)
 	if res.StructuredContent != nil {
 		t.Fatal("error result carries structuredContent; clients validate it against the output schema")
 	}
-	var env map[string]server.ErrorBody
+	var env envelope.Body
 	if err := json.Unmarshal([]byte(text(t, res)), &env); err != nil {
 		t.Fatalf("error text is not the JSON envelope: %v", err)
 	}
-	body, ok := env["error"]
-	if !ok || body.Reason != reason || body.Message == "" || body.Remedy == "" {
+	body := env.Error
+	if body == nil || body.Reason != reason || body.Message == "" || body.Remedy == "" {
 		t.Fatalf("envelope = %s, want reason %s with message and remedy", text(t, res), reason)
 	}
 	return body
@@ -450,7 +450,7 @@ func TestPanicBecomesErrorResult(t *testing.T) {
 	if err != nil {
 		t.Fatalf("panic surfaced as a protocol error: %v", err)
 	}
-	wantEnvelope(t, res, server.ReasonInternal)
+	wantEnvelope(t, res, envelope.ReasonInternal)
 }
 
 // 24 concurrent calls after Clerk starts refusing the access token make
