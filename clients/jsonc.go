@@ -302,10 +302,6 @@ func mergeMember(src []byte, path []string, name, command string, lead []string)
 	if err != nil {
 		return nil, fmt.Errorf("in %q: %w", name, err)
 	}
-	type edit struct {
-		from, to int
-		text     string
-	}
 	edits := []edit{{cmd.valStart, cmd.valEnd, jsonString(command)}}
 	switch {
 	case !hasArgs:
@@ -320,28 +316,13 @@ func mergeMember(src []byte, path []string, name, command string, lead []string)
 		if hasLead(current, lead) {
 			break
 		}
-		// Insert before the first element, on a line of its own when the
-		// list keeps its elements on lines of their own.
 		first := args.valStart + 1
 		for first < len(blanked) && isSpace(blanked[first]) {
 			first++
 		}
-		text := jsonList(lead)
-		switch {
-		case blanked[first] == ']':
-		case bytes.IndexByte(src[args.valStart:first], '\n') >= 0:
-			text += ",\n" + lineIndent(src, first)
-		default:
-			text += ", "
-		}
-		edits = append(edits, edit{first, first, text})
+		edits = append(edits, leadArgs(src, args.valStart, first, blanked[first] == ']', jsonList(lead)))
 	}
-	out := src
-	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
-	for _, e := range edits {
-		out = splice(out, e.from, e.to, []byte(e.text))
-	}
-	return out, nil
+	return applyEdits(src, edits), nil
 }
 
 // insertMember adds "name": value as the last member of o.
@@ -601,6 +582,36 @@ func objectAtPath(src []byte, path []string) (blanked []byte, o object, found bo
 		}
 	}
 	return blanked, o, true, nil
+}
+
+// edit replaces src[from:to] with text.
+type edit struct {
+	from, to int
+	text     string
+}
+
+// applyEdits applies non-overlapping edits to src, from the last to the
+// first so that earlier offsets stay valid.
+func applyEdits(src []byte, edits []edit) []byte {
+	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
+	for _, e := range edits {
+		src = splice(src, e.from, e.to, []byte(e.text))
+	}
+	return src
+}
+
+// leadArgs inserts list (the arguments install owns) at first, the first
+// element of a list that opens at open: on a line of its own when the list
+// keeps its elements on lines of their own, else followed by ", ".
+func leadArgs(src []byte, open, first int, empty bool, list string) edit {
+	switch {
+	case empty:
+	case bytes.IndexByte(src[open:first], '\n') >= 0:
+		list += ",\n" + lineIndent(src, first)
+	default:
+		list += ", "
+	}
+	return edit{first, first, list}
 }
 
 func splice(src []byte, from, to int, text []byte) []byte {

@@ -216,10 +216,6 @@ func tomlMergeServer(src []byte, table, name, command string, lead []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	type edit struct {
-		from, to int
-		text     string
-	}
 	edits := []edit{{cmd.valStart, cmd.valEnd, quoted}}
 	entry, _ := tomlEntry(doc, table, name)
 	m, _ := entry.(map[string]any)
@@ -237,21 +233,9 @@ func tomlMergeServer(src []byte, table, name, command string, lead []string) ([]
 		l := &tomlLexer{src: src, i: args.valStart + 1}
 		l.skip(true)
 		first := l.i
-		text := list
-		switch {
-		case src[first] == ']':
-		case bytes.IndexByte(src[args.valStart:first], '\n') >= 0:
-			text += ",\n" + lineIndent(src, first)
-		default:
-			text += ", "
-		}
-		edits = append(edits, edit{first, first, text})
+		edits = append(edits, leadArgs(src, args.valStart, first, src[first] == ']', list))
 	}
-	out := src
-	slices.SortFunc(edits, func(a, b edit) int { return b.from - a.from })
-	for _, e := range edits {
-		out = splice(out, e.from, e.to, []byte(e.text))
-	}
+	out := applyEdits(src, edits)
 	if !hasLead(current, lead) {
 		m["args"] = append(anyStrings(lead), current...)
 	}
