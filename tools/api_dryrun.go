@@ -56,16 +56,10 @@ func (a *api) DryRun(ctx context.Context, args APIArgs) (*DryRunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The headers send sets (api_send.go), with the credential named
-	// instead of shown.
-	headers := map[string]string{
-		"Authorization": "Bearer [redacted: " + a.credentialName(r) + "]",
-		"Accept":        "application/json",
-		"User-Agent":    "clerk-mcp",
-	}
+	// The headers send sets, with the credential named instead of shown.
+	headers := requestHeaders("[redacted: "+a.credentialName(r)+"]", r.body != nil)
 	res := &DryRunResult{DryRun: true, Request: DryRunRequest{Method: r.method, URL: m.string(u.String()), Headers: headers}}
 	if r.body != nil {
-		headers["Content-Type"] = "application/json"
 		body := m.bytes(r.body)
 		if !json.Valid(body) {
 			body, _ = json.Marshal(string(body))

@@ -68,11 +68,8 @@ func (a *api) send(ctx context.Context, m *masker, base, method, apiPath string,
 	if err != nil {
 		return nil, envelope.InvalidInput("cannot build the request: " + err.Error())
 	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "clerk-mcp")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range requestHeaders(bearer, body != nil) {
+		req.Header.Set(k, v)
 	}
 	resp, err := a.http.Do(req)
 	if re := (*auth.RedirectError)(nil); errors.As(err, &re) {
@@ -142,4 +139,18 @@ func readCapped(body io.Reader, announced int64) ([]byte, error) {
 			buf = append(buf, 0)[:len(buf)]
 		}
 	}
+}
+
+// requestHeaders are the headers every API request carries; a dry run
+// shows them with the credential named instead of bearer.
+func requestHeaders(bearer string, hasBody bool) map[string]string {
+	h := map[string]string{
+		"Authorization": "Bearer " + bearer,
+		"Accept":        "application/json",
+		"User-Agent":    "clerk-mcp",
+	}
+	if hasBody {
+		h["Content-Type"] = "application/json"
+	}
+	return h
 }
