@@ -159,6 +159,15 @@ const errTransient = "transient"
 // pollDevice makes one device_code token request. It returns the session,
 // or the OAuth error code ("authorization_pending", "slow_down", ...), or
 // an error for anything else.
+//
+// LoginDevice polls by hand rather than through x/oauth2's
+// Config.DeviceAccessToken because that returns at once on a network
+// error, a 5xx or a 429, and the login must retry through those until the
+// code expires. Calling it again after such an error would restart it at
+// the server's first interval, forgetting the slow_down increases it kept
+// to itself (RFC 8628 §3.5 wants them for all later polls); its ticker also
+// counts real seconds, where the tests scale the interval (pollUnit), and
+// it dates the token by time.Now, not the client's clock.
 func (c *Client) pollDevice(ctx context.Context, deviceCode string) (sess *store.Session, code string, err error) {
 	form := url.Values{
 		"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},

@@ -7,6 +7,16 @@
 // and a malformed, ambiguous or read-only file is reported and left alone.
 // Where a client ships a registration command on PATH (`claude mcp add`,
 // `code --add-mcp`, `codex mcp add`, `gemini mcp add`) that is used instead.
+//
+// JSON with comments is edited by hand (jsonc.go) rather than with
+// github.com/tailscale/hujson. hujson reproduces a file it did not change
+// byte for byte, but its Patch splices an added entry in minified with no
+// indentation (only Value.Format makes it readable, and that reformats the
+// whole file), a removal after an addition drops the trailing comma and
+// indentation around a neighbouring comment, so uninstall does not restore
+// the original, a BOM is a parse error, and duplicate keys are accepted,
+// the patch editing the first. The BOM and CRLF handling (text.go) and the
+// duplicate-key refusal would stay ours anyway.
 package clients
 
 import (
@@ -22,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/clerk-mcp/clerk-mcp/internal/atomicfile"
 )
 
 // ServerName is the name of clerk-mcp's entry in every client.
@@ -652,14 +664,15 @@ func backup(path string, src []byte) (string, error) {
 		return "", nil
 	}
 	bak := path + ".bak"
-	if err := writeAtomic(bak, src, 0o600); err != nil {
+	if err := atomicfile.Write(bak, src, 0o600, atomicfile.SyncFile); err != nil {
 		return "", fmt.Errorf("back up %s: %w", path, err)
 	}
 	return bak, nil
 }
 
-// writeConfig replaces the file atomically, keeping its permissions; a
-// symlinked config (dotfile managers) is written through to its target.
+// writeConfig replaces the file atomically, keeping its permissions, so
+// that the client never reads half a config; a symlinked config (dotfile
+// managers) is written through to its target.
 func writeConfig(path string, data []byte) error {
 	mode := fs.FileMode(0o600)
 	if target, err := filepath.EvalSymlinks(path); err == nil {
@@ -674,34 +687,8 @@ func writeConfig(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	if err := writeAtomic(path, data, mode); err != nil {
+	if err := atomicfile.Write(path, data, mode, atomicfile.SyncFile); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeAtomic writes data to a temp file beside path, syncs it and renames
-// it over path, so that the client never reads half a config.
-func writeAtomic(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/internal/atomicfile"
 )
 
 // maxSessionFileSize bounds what Load reads; a session is a few KB.
@@ -87,7 +89,7 @@ func (f *File) Delete(ctx context.Context) error {
 		return fmt.Errorf("delete session file: %w", err)
 	}
 	if err == nil {
-		syncDir(filepath.Dir(f.path))
+		atomicfile.SyncDir(filepath.Dir(f.path))
 	}
 	return nil
 }
@@ -108,50 +110,19 @@ func (f *File) refuseSymlink() error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data so that readers never observe a
-// partial file. When durable, the new content also survives a crash once it
+// writeFileAtomic replaces path with data, mode 0600, creating its
+// directory (0700) if need be, so that readers never observe a partial
+// file. When durable, the new content also survives a crash once it
 // returns (the file and its directory are fsynced).
 func writeFileAtomic(path string, data []byte, durable bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create config directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
-	tmpName := tmp.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	// CreateTemp already uses 0600; Chmod guards against an unusual umask
-	// or platform default.
-	if err := tmp.Chmod(0o600); err != nil && !isChmodUnsupported(err) {
-		return fmt.Errorf("chmod temp file: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write temp file: %w", err)
-	}
+	sync := atomicfile.NoSync
 	if durable {
-		if err := tmp.Sync(); err != nil {
-			return fmt.Errorf("sync temp file: %w", err)
-		}
+		sync = atomicfile.Durable
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close temp file: %w", err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	committed = true
-	if durable {
-		syncDir(dir)
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o600, sync)
 }
 
 // isSymlink reports whether path itself is a symbolic link.

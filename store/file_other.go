@@ -2,10 +2,7 @@
 
 package store
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
 // noFollow is zero: Windows has no O_NOFOLLOW, and creating a symlink
 // there needs privileges a planter rarely has.
@@ -16,9 +13,3 @@ const noFollow = 0
 func openNoFollow(path string) (*os.File, error) {
 	return os.Open(path)
 }
-
-// syncDir is a no-op: Windows cannot open a directory for syncing, and
-// MoveFileEx already makes the rename durable.
-func syncDir(string) {}
-
-func isChmodUnsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) }

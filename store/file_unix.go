@@ -15,16 +15,3 @@ const noFollow = syscall.O_NOFOLLOW
 func openNoFollow(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 }
-
-// syncDir makes a rename or removal in dir durable. Errors are ignored: the
-// data itself was synced, and some filesystems refuse to sync directories.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	d.Sync()
-	d.Close()
-}
-
-func isChmodUnsupported(error) bool { return false }
