@@ -42,13 +42,11 @@ func FuzzStdioLine(f *testing.F) {
 	}
 	cfg := auth.Config{BaseURL: "http://127.0.0.1:1", ClientID: "c", PlatformAPIURL: "http://127.0.0.1:1",
 		BackendAPIURL: "http://127.0.0.1:1", ConfigDir: filepath.Join(f.TempDir(), "clerk-mcp"), StoreMode: store.ModeFile}
-	st, err := cfg.OpenStore()
+	deps, _, err := tools.NewDeps(cfg, auth.SourceOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	oauth := auth.NewClient(cfg, nil)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := tools.Deps{Config: cfg, Source: auth.NewSource(st, oauth, auth.SourceOptions{}), Store: st, HTTP: oauth.HTTPClient()}
 
 	f.Fuzz(func(t *testing.T, line string) {
 		srv := server.New(server.Options{Tools: tools.All(deps), Logger: logger, Version: "fuzz"})

@@ -39,12 +39,13 @@ func newAPIEnv(t *testing.T, configure func(*Deps)) *apiEnv {
 	cfg := auth.Config{BaseURL: fake.URL, ClientID: fakeclerk.ClientID, PlatformAPIURL: fake.URL,
 		BackendAPIURL: fake.URL, ConfigDir: filepath.Join(t.TempDir(), "clerk-mcp"), StoreMode: store.ModeFile}
 	e := &apiEnv{fake: fake, cfg: cfg}
-	st := e.openStore(t)
-	client := auth.NewClient(cfg, nil)
 	// Recheck: notice the terminal's login or logout at once rather than
 	// within a second.
-	e.src = auth.NewSource(st, client, auth.SourceOptions{Recheck: time.Millisecond})
-	d := Deps{Config: cfg, Source: e.src, Store: st, HTTP: client.HTTPClient()}
+	d, _, err := NewDeps(cfg, auth.SourceOptions{Recheck: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.src = d.Source
 	if configure != nil {
 		configure(&d)
 	}

@@ -1,13 +1,16 @@
 package tools
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/envelope"
 
@@ -263,3 +266,157 @@ func jsonEscapeAll(s string) string {
 
 // escapeUnderscores spells each _ of s as \u005f, as some JSON encoders do.
 func escapeUnderscores(s string) string { return strings.ReplaceAll(s, "_", `\u005f`) }
+
+// Each way an api call fails has its reason.
+func TestAPIReasons(t *testing.T) {
+	t.Run("not_logged_in", func(t *testing.T) {
+		e := newToolEnv(t, nil)
+		e.fail(t, "api", map[string]any{"path": "/applications"}, envelope.ReasonNotLoggedIn)
+	})
+	t.Run("invalid_input", func(t *testing.T) {
+		e := newToolEnv(t, nil)
+		e.login(t, time.Now().Add(time.Hour))
+		for _, p := range []string{"//evil.example/x", "https://evil.example/", `\users`, "/users@evil", "/users/../platform",
+			"/users%2fx", "/users?x=1", "/us\x00ers", ""} {
+			e.fail(t, "api", map[string]any{"path": p}, envelope.ReasonInvalidInput)
+		}
+		e.fail(t, "api", map[string]any{"path": "/users", "bogus": 1}, envelope.ReasonInvalidInput)
+		e.fail(t, "api", map[string]any{"path": "/users", "method": "TRACE"}, envelope.ReasonInvalidInput)
+		if c := e.fake.Counts(); c.Platform+c.Backend != 0 {
+			t.Fatalf("refused input still reached Clerk (%d requests)", c.Platform+c.Backend)
+		}
+	})
+	t.Run("read_only", func(t *testing.T) {
+		e := newToolEnv(t, func(d *Deps) { d.ReadOnly = true })
+		e.login(t, time.Now().Add(time.Hour))
+		e.fail(t, "api", map[string]any{"path": "/applications", "method": "POST", "body": map[string]any{"name": "x"}}, envelope.ReasonReadOnly)
+		if _, err := e.call(t, "api", map[string]any{"path": "/applications"}); err != nil {
+			t.Fatalf("GET in read-only mode: %s", envelope.Marshal(err))
+		}
+	})
+	t.Run("missing_secret_key", func(t *testing.T) {
+		e := newToolEnv(t, nil)
+		e.login(t, time.Now().Add(time.Hour))
+		e.fail(t, "api", map[string]any{"target": "backend", "path": "/users"}, envelope.ReasonMissingSecretKey)
+	})
+	t.Run("api_error", func(t *testing.T) {
+		e := newToolEnv(t, nil)
+		e.login(t, time.Now().Add(time.Hour))
+		b := e.fail(t, "api", map[string]any{"path": "/applications/app_missing"}, envelope.ReasonAPIError)
+		if b.Status != 404 || len(b.Errors) == 0 || b.TraceID == "" || !strings.Contains(b.Remedy, "path") {
+			t.Fatalf("404 envelope lacks status, errors, trace id or path hint: %+v", b)
+		}
+	})
+	t.Run("network_error", func(t *testing.T) {
+		e := newToolEnv(t, func(d *Deps) { d.Config.PlatformAPIURL = "http://127.0.0.1:1" })
+		e.login(t, time.Now().Add(time.Hour))
+		if b := e.fail(t, "api", map[string]any{"path": "/applications"}, envelope.ReasonNetworkError); !b.Retryable {
+			t.Fatal("network_error must be retryable")
+		}
+	})
+}
+
+func TestAPIPlatformAndBackend(t *testing.T) {
+	e := newToolEnv(t, nil)
+	e.login(t, time.Now().Add(time.Hour))
+	if text := e.ok(t, "api", map[string]any{"path": "/applications"}); !strings.Contains(text, e.fake.ApplicationID()) {
+		t.Fatalf("GET /applications: %s", text)
+	}
+	// The instance's secret key is resolved via the Platform API, used, and
+	// never shown.
+	users := map[string]any{"target": "backend", "path": "/users", "application_id": e.fake.ApplicationID()}
+	if text := e.ok(t, "api", users); !strings.Contains(text, fakeclerk.DefaultUser.ID) {
+		t.Fatalf("GET /users via application_id: %s", text)
+	}
+	out := e.ok(t, "api", map[string]any{"path": "/applications/" + e.fake.ApplicationID(), "query": map[string]any{"include_secret_keys": true}})
+	for _, env := range []string{"development", "production"} {
+		if strings.Contains(out, e.fake.SecretKey(env)) {
+			t.Fatalf("secret key of %s shown unmasked: %s", env, out)
+		}
+	}
+	if !strings.Contains(out, "sk_test_****") {
+		t.Fatalf("masked key missing: %s", out)
+	}
+	before := e.fake.Counts().Platform
+	e.ok(t, "api", users)
+	if e.fake.Counts().Platform != before {
+		t.Fatal("the secret key was resolved again instead of taken from memory")
+	}
+}
+
+func TestAPIRevealSecrets(t *testing.T) {
+	e := newToolEnv(t, func(d *Deps) { d.RevealSecrets = true })
+	e.login(t, time.Now().Add(time.Hour))
+	text, err := e.call(t, "api", map[string]any{"path": "/applications/" + e.fake.ApplicationID(), "query": map[string]any{"include_secret_keys": "true"}})
+	if err != nil || !strings.Contains(text, e.fake.SecretKey("development")) {
+		t.Fatalf("--reveal-secrets did not reveal the key: %s %v", text, err)
+	}
+}
+
+// Big and hostile answers: a 50 MB body is cut at the cap without being
+// read whole, invalid UTF-8 is repaired, and nesting deeper than a JSON
+// decoder accepts comes back as text instead of breaking the result.
+func TestAPIHostileResponses(t *testing.T) {
+	e := newToolEnv(t, nil)
+	e.login(t, time.Now().Add(time.Hour))
+	var sent atomic.Int64
+	e.fake.Handle("GET /v1/platform/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat(`{"id":"user_x","name":"aaaaaaaaaaaaaaaaaaaa"},`, 1000))
+		w.Write([]byte("["))
+		for sent.Load() < 50<<20 {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+		w.Write([]byte("{}]"))
+	})
+	e.fake.Handle("GET /v1/platform/latin1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{\"name\":\"Ren\xe9e \xff\xfe\"}"))
+	})
+	e.fake.Handle("GET /v1/platform/deep", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(strings.Repeat("[", 100000) + strings.Repeat("]", 100000)))
+	})
+
+	text := e.ok(t, "api", map[string]any{"path": "/huge"})
+	got := decode[APIResult](t, text)
+	if got.Truncated == nil || !got.Truncated.TotalAtLeast || len(text) > DefaultMaxResultChars {
+		t.Fatalf("50 MB answer: truncated=%v body_text=%d bytes, result %d bytes", got.Truncated, len(got.BodyText), len(text))
+	}
+	// The tool itself (without encoding its result) allocates a few copies
+	// of the 1 MiB cap, not the 50 MB answer.
+	apiTool := e.with(Deps{Config: e.cfg, Source: e.source, Store: e.store, HTTP: &http.Client{}}, nil).tools["api"]
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := apiTool.Handler(context.Background(), json.RawMessage(`{"path":"/huge"}`)); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if alloc > 8<<20 {
+		t.Errorf("the api tool allocated %d MiB for a 50 MB answer capped at 1 MiB", alloc>>20)
+	}
+	t.Logf("50 MB answer: the api tool allocated %.1f MiB; the fake sent %d MiB before the connection closed", float64(alloc)/(1<<20), sent.Load()>>20)
+	time.Sleep(100 * time.Millisecond)
+	if n := sent.Load(); n >= 50<<20 {
+		t.Errorf("the server sent all %d MiB: the answer was read to the end", n>>20)
+	}
+
+	text = e.ok(t, "api", map[string]any{"path": "/latin1"})
+	if got := decode[APIResult](t, text); !strings.Contains(string(got.Body), "Ren\uFFFDe") {
+		t.Fatalf("invalid UTF-8: %s", text)
+	}
+
+	text = e.ok(t, "api", map[string]any{"path": "/deep"})
+	got = decode[APIResult](t, text)
+	if got.Body != nil || got.BodyText == "" || got.Truncated == nil || len(text) > DefaultMaxResultChars {
+		t.Fatalf("deeply nested JSON: body=%d body_text=%d result %d bytes", len(got.Body), len(got.BodyText), len(text))
+	}
+	// The tools still work.
+	e.ok(t, "whoami", nil)
+}

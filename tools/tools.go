@@ -59,6 +59,20 @@ type Deps struct {
 	Clients clients.Env
 }
 
+// NewDeps wires what a server for cfg gives the tools: it opens cfg's
+// session store, builds the OAuth client (which never follows redirects)
+// and a Source over both with opts. The OAuth client is returned too, for
+// the login and logout that share the store. The policy fields (ReadOnly,
+// Confirm, Audit, Clients...) are left for the caller.
+func NewDeps(cfg auth.Config, opts auth.SourceOptions) (Deps, *auth.Client, error) {
+	st, err := cfg.OpenStore()
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	client := auth.NewClient(cfg, nil)
+	return Deps{Config: cfg, Source: auth.NewSource(st, client, opts), Store: st, HTTP: client.HTTPClient()}, client, nil
+}
+
 // All returns every tool, in the order they are listed.
 func All(d Deps) []Tool {
 	api := newAPI(d)

@@ -161,6 +161,8 @@ type env struct {
 	source *auth.Source
 	// clients is where this user's MCP client configs live.
 	clients clients.Env
+	// toolDeps is all of the above as the tools take it.
+	toolDeps tools.Deps
 }
 
 func (c *cli) env() (*env, error) {
@@ -172,19 +174,16 @@ func (c *cli) envWithLogger(logger *slog.Logger) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cfg.OpenStore()
+	d, client, err := tools.NewDeps(cfg, auth.SourceOptions{Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	client := auth.NewClient(cfg, nil)
-	return &env{cfg: cfg, store: st, client: client, clients: c.clientEnv(),
-		source: auth.NewSource(st, client, auth.SourceOptions{Logger: logger})}, nil
+	d.Clients = c.clientEnv()
+	return &env{cfg: d.Config, store: d.Store, client: client, source: d.Source, clients: d.Clients, toolDeps: d}, nil
 }
 
 // deps is what the tools need, for serve and doctor.
-func (e *env) deps() tools.Deps {
-	return tools.Deps{Config: e.cfg, Source: e.source, Store: e.store, HTTP: e.client.HTTPClient(), Clients: e.clients}
-}
+func (e *env) deps() tools.Deps { return e.toolDeps }
 
 // fail reports err: as the JSON envelope on stdout with --json, else as a
 // line on stderr with the remedy addressed to the user. It returns

@@ -57,11 +57,14 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	}
 	defer os.RemoveAll(dir)
 	cfg := sandboxConfig(fake, filepath.Join(dir, "config"))
-	st, err := cfg.OpenStore()
+	deps, oauth, err := tools.NewDeps(cfg, auth.SourceOptions{})
 	if err != nil {
 		return nil, err
 	}
-	oauth := auth.NewClient(cfg, nil)
+	// The default --confirm policy, and the audit log `clerk-mcp audit`
+	// reads, as `serve` has them.
+	deps.Confirm, deps.Audit = tools.ConfirmProduction, audit.New(cfg.ConfigDir)
+	st, src := deps.Store, deps.Source
 	var steps []Step
 	say := func(format string, args ...any) { fmt.Fprintf(out, format, args...) }
 
@@ -74,11 +77,6 @@ func Run(ctx context.Context, out io.Writer, version string) ([]Step, error) {
 	say("   Logged in as %s <%s>; session stored in %s\n\n", res.User.Name, res.User.Email, res.Location)
 	steps = append(steps, Step{Title: "login", Note: "logged in as " + res.User.Email})
 
-	src := auth.NewSource(st, oauth, auth.SourceOptions{})
-	// The default --confirm policy, and the audit log `clerk-mcp audit`
-	// reads, as `serve` has them.
-	deps := tools.Deps{Config: cfg, Source: src, Store: st, HTTP: oauth.HTTPClient(),
-		Confirm: tools.ConfirmProduction, Audit: audit.New(cfg.ConfigDir)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agent := auth.NewAgentLogin(oauth, st, auth.AgentLoginOptions{})
 	defer agent.Close()
