@@ -65,6 +65,8 @@ func TestAgentLoginJoinsAndCompletes(t *testing.T) {
 	if again != p {
 		t.Fatal("a second Start did not join the pending login")
 	}
+	// A window for a browser that must never start: no clock or signal can
+	// mark an event that does not happen. The count is checked again below.
 	time.Sleep(300 * time.Millisecond)
 	if n := e.fake.Counts().Authorize; n != 0 {
 		t.Fatalf("the authorize URL was visited %d times without the user: a browser was opened", n)
@@ -83,6 +85,9 @@ func TestAgentLoginJoinsAndCompletes(t *testing.T) {
 	}
 	if !e.fake.RefreshTokenValid(e.stored(t).RefreshToken) {
 		t.Fatal("the stored session is not the one Clerk issued")
+	}
+	if n := e.fake.Counts().Authorize; n != 1 {
+		t.Fatalf("the authorize URL was visited %d times, want once by the user: a browser was opened", n)
 	}
 	next, err := al.Start(time.Now())
 	if err != nil || next == p || next.ID == p.ID {

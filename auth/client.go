@@ -87,6 +87,11 @@ func (c *Client) session(tok *oauth2.Token, previousRefresh string) *store.Sessi
 		Issuer:       c.cfg.BaseURL,
 		ClientID:     c.cfg.ClientID,
 	}
+	if !tok.Expiry.IsZero() {
+		// x/oauth2 dates expires_in from time.Now: count the same lifetime
+		// from our clock, as ObtainedAt is.
+		s.Expiry = now.Add(time.Until(tok.Expiry)).UTC()
+	}
 	if s.RefreshToken == "" {
 		// No rotation: the old refresh token stays valid (RFC 6749 §6).
 		s.RefreshToken = previousRefresh

@@ -46,7 +46,11 @@ func TestDiskTroubleKeepsRotatedSessionAndRetriesWrite(t *testing.T) {
 	st := &failingSaves{Store: e.store}
 	st.broken.Store(true)
 	logs := &syncbuf.Buffer{}
-	src := auth.NewSource(st, e.client, auth.SourceOptions{Recheck: 50 * time.Millisecond,
+	// Expiry and rechecks follow clk, so the steps below need no sleeps.
+	clk := newTestClock()
+	auth.SetClientClock(e.client, clk.Now)
+	const recheck = 50 * time.Millisecond
+	src := auth.NewSource(st, e.client, auth.SourceOptions{Recheck: recheck, Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 
 	tok, err := src.Token(context.Background())
@@ -64,7 +68,7 @@ func TestDiskTroubleKeepsRotatedSessionAndRetriesWrite(t *testing.T) {
 	}
 	// The token expires again while the disk is still broken: the refresh
 	// must use the refresh token held in memory, not the spent stored one.
-	time.Sleep(1100 * time.Millisecond)
+	clk.Advance(2 * time.Second)
 	tok2, err := src.Token(context.Background())
 	if err != nil {
 		t.Fatalf("second refresh with the disk still broken: %v", err)
@@ -76,7 +80,7 @@ func TestDiskTroubleKeepsRotatedSessionAndRetriesWrite(t *testing.T) {
 		t.Fatalf("refreshes=%d invalid_grant=%d, want 2 and 0", c.Refreshes, c.InvalidGrants)
 	}
 	savesBefore := st.saves.Load()
-	time.Sleep(60 * time.Millisecond)
+	clk.Advance(recheck)
 	if _, err := src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +89,7 @@ func TestDiskTroubleKeepsRotatedSessionAndRetriesWrite(t *testing.T) {
 	}
 
 	st.broken.Store(false)
-	time.Sleep(60 * time.Millisecond)
+	clk.Advance(recheck)
 	if _, err := src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +101,7 @@ func TestDiskTroubleKeepsRotatedSessionAndRetriesWrite(t *testing.T) {
 	if stored.AccessToken != tok2.AccessToken || !e.fake.RefreshTokenValid(stored.RefreshToken) {
 		t.Fatal("the stored session is not the one refreshed while the disk was broken")
 	}
-	fresh := e.source(auth.SourceOptions{})
+	fresh := e.source(auth.SourceOptions{Now: clk.Now})
 	if got, err := fresh.Token(context.Background()); err != nil || got.AccessToken != tok2.AccessToken {
 		t.Fatalf("new process: %v", err)
 	}

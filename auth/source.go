@@ -59,7 +59,8 @@ type SourceOptions struct {
 	// Recheck is how often a cached session is checked against the store's
 	// version, to notice a login or logout done by another process.
 	Recheck time.Duration
-	// Now is the clock; nil means time.Now.
+	// Now is the clock, for expiry and for the Recheck interval; nil means
+	// time.Now.
 	Now func() time.Time
 	// Logger receives debug events about refreshes; nil discards them.
 	Logger *slog.Logger
@@ -109,14 +110,15 @@ func NewSource(st SessionStore, client *Client, opts SourceOptions) *Source {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Source{store: st, client: client, opts: opts, log: log, epoch: time.Now()}
+	return &Source{store: st, client: client, opts: opts, log: log, epoch: opts.Now()}
 }
 
 // Store returns the session store the source reads.
 func (s *Source) Store() SessionStore { return s.store }
 
-// since is a monotonic clock reading for recheck bookkeeping.
-func (s *Source) since() int64 { return int64(time.Since(s.epoch)) }
+// since is a clock reading for recheck bookkeeping, monotonic when the
+// clock is time.Now.
+func (s *Source) since() int64 { return int64(s.opts.Now().Sub(s.epoch)) }
 
 // trigger is what prompted a refresh. A refresh for expiry replaces a token
 // nobody has seen refused; the others report their token as refused.
