@@ -3,8 +3,9 @@
 // is in openapi/LICENSE) and embedded in the binary.
 //
 // Search ranks operations for a request in an agent's words ("kick someone
-// out of a team"); Describe gives what a first correct call to one of them
-// needs. Both read generated data (endpoints.json.gz, details.json.gz), parsed
+// out of a team") by the specs' words, Clerk's vocabulary and requests
+// written for each operation (requests/); Describe gives what a first
+// correct call to one of them needs. Both read generated data (endpoints.json.gz, details.json.gz), parsed
 // on first use: the YAML specs are read only by `go generate`.
 package catalog
 
@@ -53,6 +54,8 @@ type record struct {
 	Names string   `json:"names,omitempty"`
 	Query string   `json:"query,omitempty"`
 	Vocab string   `json:"vocab,omitempty"`
+	// Asked are requests people wrote for the operation (requests/*.json).
+	Asked []string `json:"asked,omitempty"`
 }
 
 // indexed is an endpoint with what the ranking knows of it.
@@ -122,9 +125,14 @@ type catalogIndex struct {
 	filters   map[string][]int32 // stem -> endpoints with a query parameter named with it
 	idf       map[string]float64
 	actions   map[string]bool // stems of the actions of action paths: "ban", "revoke"
+	asked     askedIndex      // the requests written for each endpoint
 }
 
-var index = sync.OnceValue(func() *catalogIndex {
+// index is the catalog's index, built on first use.
+var index = sync.OnceValue(buildIndex)
+
+// buildIndex parses the embedded catalog into a catalogIndex.
+func buildIndex() *catalogIndex {
 	var f struct {
 		Tags      map[string]string `json:"tags"`
 		Endpoints []record          `json:"endpoints"`
@@ -142,6 +150,7 @@ var index = sync.OnceValue(func() *catalogIndex {
 		actions:   map[string]bool{},
 	}
 	fieldStems := make([][numFields][]string, len(f.Endpoints))
+	asked := make([][]string, len(f.Endpoints))
 	var avgLen [numFields]float64
 	for i, r := range f.Endpoints {
 		var statics []string
@@ -154,6 +163,7 @@ var index = sync.OnceValue(func() *catalogIndex {
 		for _, t := range r.Tags {
 			tagDescs = append(tagDescs, f.Tags[t])
 		}
+		asked[i] = r.Asked
 		texts := [numFields]string{
 			r.Summary, r.OperationID, strings.Join(statics, " "), strings.Join(r.Tags, " "),
 			r.Words, r.Names, strings.Join(tagDescs, " "), r.Vocab,
@@ -244,8 +254,9 @@ var index = sync.OnceValue(func() *catalogIndex {
 		slices.SortFunc(ps, func(a, b posting) int { return int(a.ep - b.ep) })
 		idx.idf[s] = 1 + math.Log(float64(len(idx.endpoints))/float64(len(ps)))
 	}
+	idx.asked = buildAsked(asked)
 	return idx
-})
+}
 
 // All returns every endpoint in the catalog.
 func All() []Endpoint {
@@ -262,17 +273,21 @@ func All() []Endpoint {
 // team") and returns at most limit of them, best first. An empty query
 // lists the filtered endpoints in path order.
 func Search(query string, f Filter, limit int) []Endpoint {
-	idx := index()
+	return index().search(query, f, limit)
+}
+
+func (idx *catalogIndex) search(query string, f Filter, limit int) []Endpoint {
 	q := parseQuery(query, idx)
 	type scored struct {
 		i     int
 		score float64
 	}
 	var hits []scored
+	asked := idx.asked.score(query, len(idx.endpoints))
 	switch {
-	case len(q.groups) == 0 && q.verb == "" && strings.TrimSpace(query) != "":
+	case len(q.groups) == 0 && q.verb == "" && strings.TrimSpace(query) != "" && asked == nil:
 		return nil // nothing the catalog knows of: no hit is better than a random one
-	case len(q.groups) == 0 && q.verb == "":
+	case len(q.groups) == 0 && q.verb == "" && asked == nil:
 		for i := range idx.endpoints {
 			if f.matches(&idx.endpoints[i]) {
 				hits = append(hits, scored{i, 0})
@@ -282,10 +297,14 @@ func Search(query string, f Filter, limit int) []Endpoint {
 		words, covered := q.score(idx)
 		for i := range idx.endpoints {
 			e := &idx.endpoints[i]
-			if !f.matches(e) || (q.total > 0 && covered[i] == 0) {
+			a := 0.0
+			if asked != nil {
+				a = asked[i]
+			}
+			if !f.matches(e) || (q.total > 0 && covered[i] == 0 && a < askedAlone) || (q.total == 0 && q.verb == "" && a < askedAlone) {
 				continue
 			}
-			hits = append(hits, scored{i, e.rank(q, words[i], covered[i])})
+			hits = append(hits, scored{i, e.rank(q, words[i], covered[i]) + askedWeight*a})
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b scored) int {

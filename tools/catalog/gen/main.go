@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,6 +51,7 @@ type record struct {
 	Names string   `json:"names,omitempty"`
 	Query string   `json:"query,omitempty"`
 	Vocab string   `json:"vocab,omitempty"`
+	Asked []string `json:"asked,omitempty"`
 }
 
 type item struct {
@@ -62,14 +64,15 @@ func main() {
 	platform := flag.String("platform", "openapi/platform_beta.yml", "Platform API spec")
 	out := flag.String("out", "endpoints.json.gz", "search catalog output file")
 	details := flag.String("details", "details.json.gz", "operation details output file")
+	requests := flag.String("requests", "requests", "directory of requests written for operations (*.json)")
 	flag.Parse()
-	if err := run(*backend, *platform, *out, *details); err != nil {
+	if err := run(*backend, *platform, *requests, *out, *details); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(backend, platform, out, details string) error {
+func run(backend, platform, requests, out, details string) error {
 	var all []item
 	tags := map[string]string{}
 	for _, src := range []struct{ target, file string }{{"backend", backend}, {"platform", platform}} {
@@ -82,6 +85,9 @@ func run(backend, platform, out, details string) error {
 	slices.SortFunc(all, func(a, b item) int {
 		return strings.Compare(a.rec.Target+" "+a.rec.Path+" "+a.rec.Method, b.rec.Target+" "+b.rec.Path+" "+b.rec.Method)
 	})
+	if err := attachRequests(all, requests); err != nil {
+		return err
+	}
 
 	// One operation a line, so that `gunzip -c` of two generations diffs well.
 	var buf bytes.Buffer
@@ -117,6 +123,45 @@ func run(backend, platform, out, details string) error {
 		return fmt.Errorf("encode details: %w", err)
 	}
 	return writeGzip(details, raw)
+}
+
+// attachRequests adds to each operation the requests written for it in
+// dir/*.json (arrays of {"intent", "want"}), in file and then list order.
+// A request naming an operation the specs do not have is an error: the
+// files must follow the specs as they change.
+func attachRequests(all []item, dir string) error {
+	byID := map[string]*record{}
+	for i := range all {
+		byID[all[i].rec.OperationID] = &all[i].rec
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return fmt.Errorf("list requests: %w", err)
+	}
+	slices.Sort(files)
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read requests: %w", err)
+		}
+		var reqs []struct {
+			Intent string   `json:"intent"`
+			Want   []string `json:"want"`
+		}
+		if err := json.Unmarshal(raw, &reqs); err != nil {
+			return fmt.Errorf("decode %s: %w", name, err)
+		}
+		for _, r := range reqs {
+			for _, id := range r.Want {
+				rec, ok := byID[id]
+				if !ok {
+					return fmt.Errorf("%s: %q names unknown operation %s", name, r.Intent, id)
+				}
+				rec.Asked = append(rec.Asked, strings.TrimSpace(r.Intent))
+			}
+		}
+	}
+	return nil
 }
 
 // writeGzip writes data gzipped to name. The header carries no name or

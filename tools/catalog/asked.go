@@ -1,0 +1,189 @@
+package catalog
+
+import (
+	"math"
+	"slices"
+	"strings"
+)
+
+// The lexicon maps a user's words to the catalog's, one word or idiom at a
+// time; it cannot know every way of saying what an operation is for. The
+// catalog therefore also carries requests people wrote for each operation
+// (requests/*.json, see requests/README.md), and a query is compared with
+// them as a whole: "a customer never got her invite, send it again" is
+// close to the requests written for resending an invitation even where no
+// single word of it is in the operation's summary.
+//
+// The requests are one more document per operation, scored by BM25 on
+// what their words mean in the lexicon and on adjacent pairs of words,
+// and normalised by the best score of the query, so that how many words a
+// query has does not change how much this evidence weighs against the
+// rest of the rank.
+
+// Weights of the requests' evidence, chosen on the development intents
+// (testdata/dev_intents*.json) and the ranking cases of catalog_test.go,
+// never on the held-out intents.
+const (
+	// askedWeight is how much the best-matching operation's requests add
+	// to its rank: more than the rank's other bonuses (a resource named:
+	// 3), because whole requests tell operations apart better than any
+	// one word does.
+	askedWeight = 20.0
+
+	// askedRamp is the number of words from which a query's requests count
+	// in full. A terse query ("get organization") says what it wants in the
+	// catalog's own words, and two words are too few to tell apart
+	// requests written for an organization and for its settings; a long
+	// one in a user's words ("a customer says she never got her invite")
+	// is where the lexicon falls short.
+	askedRamp = 3.0
+
+	// askedK1 and askedB are BM25's saturation and length normalisation
+	// for the requests documents.
+	askedK1 = 1.2
+	askedB  = 0.5
+)
+
+// askedIndex is the inverted index of the requests written for each
+// operation.
+type askedIndex struct {
+	postings map[string][]posting
+	idf      map[string]float64
+}
+
+// buildAsked indexes asked[i], the requests written for endpoint i.
+func buildAsked(asked [][]string) askedIndex {
+	ai := askedIndex{postings: map[string][]posting{}, idf: map[string]float64{}}
+	terms := make([]map[string]float64, len(asked))
+	lengths := make([]float64, len(asked))
+	var avg float64
+	for i, reqs := range asked {
+		terms[i] = map[string]float64{}
+		for _, r := range reqs {
+			for _, t := range askedTerms(r) {
+				terms[i][t]++
+				lengths[i]++
+			}
+		}
+		avg += lengths[i] / float64(len(asked))
+	}
+	for i, tf := range terms {
+		norm := 1 - askedB + askedB*lengths[i]/max(avg, 1)
+		for t, f := range tf {
+			ai.postings[t] = append(ai.postings[t], posting{int32(i), float32(f * (askedK1 + 1) / (f + askedK1*norm))})
+		}
+	}
+	for t, ps := range ai.postings {
+		slices.SortFunc(ps, func(a, b posting) int { return int(a.ep - b.ep) })
+		n, df := float64(len(asked)), float64(len(ps))
+		ai.idf[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
+	return ai
+}
+
+// score returns each endpoint's match with the query's terms, scaled so
+// that the best endpoint scores 1 when the query has askedRamp words or
+// more, less for shorter ones; nil when nothing matches.
+func (ai *askedIndex) score(query string, n int) []float64 {
+	var out []float64
+	best := 0.0
+	seen := map[string]bool{}
+	terms, words := askedTermsN(query)
+	for _, t := range terms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		idf := ai.idf[t]
+		for _, p := range ai.postings[t] {
+			if out == nil {
+				out = make([]float64, n)
+			}
+			out[p.ep] += float64(p.weight) * idf
+			best = max(best, out[p.ep])
+		}
+	}
+	if best == 0 {
+		return nil
+	}
+	scale := min(1, float64(words-1)/askedRamp) / best
+	for i := range out {
+		out[i] *= scale
+	}
+	return out
+}
+
+// askedTerms are what s says in the catalog's terms: each content word's
+// stem, or the lexicon phrase it starts ("sign in as"), with what the
+// lexicon says it means ("team" means organization, "kick" asks to
+// delete), and each adjacent pair of words ("sign_in" is not "sign_up").
+// Requests and queries go through the same mapping, so "org", "team" and
+// "organization" meet wherever they are written.
+func askedTerms(s string) []string {
+	terms, _ := askedTermsN(s)
+	return terms
+}
+
+// askedTermsN is askedTerms with the number of words and phrases found.
+func askedTermsN(s string) ([]string, int) {
+	lex, longest := lexiconIndex()
+	raw := tokens(s)
+	stems := make([]string, len(raw))
+	for i, t := range raw {
+		stems[i] = stem(t)
+	}
+	var words, out []string
+	for i := 0; i < len(stems); {
+		n := 0
+		var sn sense
+		for l := min(longest, len(stems)-i); l >= 1; l-- {
+			if v, ok := lex[strings.Join(stems[i:i+l], " ")]; ok {
+				n, sn = l, v
+				break
+			}
+		}
+		if n == 0 {
+			if (!stopwords[raw[i]] || particles[raw[i]]) && !isLiteral(raw[i]) {
+				words = append(words, stems[i])
+			}
+			i++
+			continue
+		}
+		words = append(words, strings.Join(stems[i:i+n], "_"))
+		for _, t := range sn.terms {
+			t, _, _ = strings.Cut(t, "/")
+			for _, w := range tokens(t) {
+				out = append(out, stem(w))
+			}
+		}
+		if sn.verb != "" {
+			out = append(out, "do:"+classOf(sn.verb))
+		}
+		i += n
+	}
+	out = append(out, words...)
+	for i := 1; i < len(words); i++ {
+		out = append(out, words[i-1]+"_"+words[i])
+	}
+	return out, len(words)
+}
+
+// particles are stopwords that change a verb's meaning: "sign in", "sign
+// out", "log in as", "turn off".
+var particles = setOf("in out on off as up")
+
+// isLiteral reports whether a token is a value rather than a word: an id's
+// random part or a number ("2abc", "123") says nothing of the operation.
+func isLiteral(t string) bool {
+	for _, r := range t {
+		if '0' <= r && r <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// askedAlone is how close to the best match an endpoint's requests must
+// come for it to be ranked when none of the query's words is in its own
+// text: further down, it has no chance of the first places.
+const askedAlone = 0.5
