@@ -126,7 +126,7 @@ func askedTerms(s string) []string {
 
 // askedTermsN is askedTerms with the number of words and phrases found.
 func askedTermsN(s string) ([]string, int) {
-	lex, longest := lexiconIndex()
+	v := vocab()
 	raw := tokens(s)
 	stems := make([]string, len(raw))
 	for i, t := range raw {
@@ -136,14 +136,14 @@ func askedTermsN(s string) ([]string, int) {
 	for i := 0; i < len(stems); {
 		n := 0
 		var sn sense
-		for l := min(longest, len(stems)-i); l >= 1; l-- {
-			if v, ok := lex[strings.Join(stems[i:i+l], " ")]; ok {
-				n, sn = l, v
+		for l := min(v.longest, len(stems)-i); l >= 1; l-- {
+			if s, ok := v.senses[strings.Join(stems[i:i+l], " ")]; ok {
+				n, sn = l, s
 				break
 			}
 		}
 		if n == 0 {
-			if (!stopwords[raw[i]] || particles[raw[i]]) && !isLiteral(raw[i]) {
+			if (!v.stopwords[raw[i]] || v.particles[raw[i]]) && !isLiteral(raw[i]) {
 				words = append(words, stems[i])
 			}
 			i++
@@ -170,7 +170,7 @@ func askedTermsN(s string) ([]string, int) {
 
 // particles are stopwords that change a verb's meaning: "sign in", "sign
 // out", "log in as", "turn off".
-var particles = setOf("in out on off as up")
+const particles = "in out on off as up"
 
 // isLiteral reports whether a token is a value rather than a word: an id's
 // random part or a number ("2abc", "123") says nothing of the operation.

@@ -223,7 +223,7 @@ func buildIndex() *catalogIndex {
 			depth:     strings.Count(r.Path, "/"),
 		}
 		e.class = classOf(e.intent)
-		if !coreVerbs[e.intent] {
+		if !isCoreVerb(e.intent) {
 			idx.actions[stem(e.intent)] = true
 		}
 		idx.endpoints[i] = e
@@ -481,20 +481,21 @@ const (
 	platformFit = 2.5 // bonus for a Platform operation when the query says Platform
 )
 
-// verbClass is the operation kind an action word belongs to: uploading a
-// logo updates it, revoking an invitation deletes it in effect.
-var verbClass = map[string]string{
-	"upload": "update", "set": "update", "replace": "update", "merge": "update", "adjust": "update",
-	"toggle": "update", "extend": "update", "assign": "update", "unset": "update", "revert": "update",
-	"add": "create", "apply": "create", "send": "create", "generate": "create", "claim": "create", "trigger": "create",
-	"bulk": "create", "invite": "create",
-	"remove": "delete", "revoke": "delete", "cancel": "delete", "disable": "delete", "reject": "delete",
-	"retrieve": "get", "verify": "get", "preview": "get",
-}
-
+// classOf is the operation kind an action word belongs to: uploading a
+// logo updates it, revoking an invitation deletes it in effect. Any other
+// verb is its own kind.
 func classOf(verb string) string {
-	if c, ok := verbClass[verb]; ok {
-		return c
+	switch verb {
+	case "upload", "set", "replace", "merge", "adjust",
+		"toggle", "extend", "assign", "unset", "revert":
+		return "update"
+	case "add", "apply", "send", "generate", "claim", "trigger",
+		"bulk", "invite":
+		return "create"
+	case "remove", "revoke", "cancel", "disable", "reject":
+		return "delete"
+	case "retrieve", "verify", "preview":
+		return "get"
 	}
 	return verb
 }
@@ -509,7 +510,7 @@ func (q *parsedQuery) verbFit(e *indexed) float64 {
 	switch {
 	case q.verb == e.intent:
 		return 4
-	case !coreVerbs[q.verb] && e.head[q.verbStem]:
+	case !isCoreVerb(q.verb) && e.head[q.verbStem]:
 		return 3
 	case want == have:
 		return 3
@@ -519,13 +520,16 @@ func (q *parsedQuery) verbFit(e *indexed) float64 {
 		return 0
 	case want == "create" && have == "update", want == "update" && have == "create":
 		return -0.5
-	case reads[want] != reads[have]:
+	case isRead(want) != isRead(have):
 		return -3
 	}
 	return -1.5
 }
 
-var reads = map[string]bool{"list": true, "get": true, "count": true}
+// isRead reports whether an operation kind only reads.
+func isRead(class string) bool {
+	return class == "list" || class == "get" || class == "count"
+}
 
 // intentOf says what an endpoint does, in the words of verbs: an action
 // path (POST /users/{id}/ban) is its action; otherwise the method and
@@ -555,7 +559,7 @@ func intentOf(e Endpoint) string {
 		return "update"
 	case "POST":
 		if !endsInParam && first != "" {
-			if v, ok := verbWords[first]; ok && coreVerbs[v] {
+			if v, ok := vocab().verbs[first]; ok && isCoreVerb(v) {
 				return v // "Add a domain" creates one
 			}
 			return strings.TrimSuffix(first, "s") // "Revokes an invitation"

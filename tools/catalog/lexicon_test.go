@@ -16,13 +16,14 @@ func TestLexiconStemsAreUnique(t *testing.T) {
 		return strings.Join(toks, " ")
 	}
 	seen := map[string]string{}
-	for phrase := range lexicon {
+	for phrase := range lexicon() {
 		k := key(phrase)
 		if other, ok := seen[k]; ok {
 			t.Errorf("lexicon: %q and %q both stem to %q", phrase, other, k)
 		}
 		seen[k] = phrase
 	}
+	verbWords := verbWords()
 	verbs := map[string]string{}
 	for phrase := range verbWords {
 		k := key(phrase)
