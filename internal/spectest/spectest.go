@@ -1,8 +1,7 @@
 // Package spectest holds a fake Clerk to Clerk's published API in tests:
 // every request the fake receives (so every request clerk-mcp sends) and
 // every answer it gives for a documented operation is checked against the
-// full OpenAPI specs vendored in tools/catalog/openapi, with kin-openapi
-// (through package apispec). A fake that invents a field, or a product that
+// full OpenAPI specs vendored in tools/catalog/openapi, with kin-openapi. A fake that invents a field, or a product that
 // sends what Clerk does not accept, fails the test that exercised it.
 //
 // Answers the fake gives on purpose against the spec (injected faults,
@@ -52,20 +51,20 @@ func undocumentedVariant(path string, body []byte) string {
 // hostile sizes) pass through unchecked.
 const maxChecked = 1 << 20
 
-type specSet struct{ backend, platform, frontend *apispec.Spec }
+type specSet struct{ backend, platform, frontend *Spec }
 
 var loadSpecs = sync.OnceValues(func() (*specSet, error) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "tools", "catalog", "openapi")
 	var set specSet
-	for dst, name := range map[**apispec.Spec]string{
+	for dst, name := range map[**Spec]string{
 		&set.backend: "bapi_2026-05-12.yml", &set.platform: "platform_beta.yml", &set.frontend: "fapi_2026-05-12.yml",
 	} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("read spec: %w", err)
 		}
-		if *dst, err = apispec.Parse(data); err != nil {
+		if *dst, err = Parse(data); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -74,7 +73,7 @@ var loadSpecs = sync.OnceValues(func() (*specSet, error) {
 
 // specFor picks the spec that documents urlPath and the path as that spec
 // writes it.
-func (s *specSet) specFor(urlPath string) (*apispec.Spec, string) {
+func (s *specSet) specFor(urlPath string) (*Spec, string) {
 	switch {
 	case strings.HasPrefix(urlPath, "/v1/platform/"):
 		return s.platform, strings.TrimPrefix(urlPath, "/v1")
@@ -168,7 +167,7 @@ func (c *Checker) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.Path
 		spec, specPath := c.specs.specFor(r.URL.Path)
-		var op *apispec.Operation
+		var op *Operation
 		if spec != nil {
 			op, _, _ = spec.Find(r.Method, specPath)
 		}
@@ -200,7 +199,7 @@ func (c *Checker) Wrap(next http.Handler) http.Handler {
 			c.mu.Lock()
 			c.checked++
 			c.mu.Unlock()
-			resp := apispec.Response{Status: rec.status, Header: rec.Header(), Body: rec.body.Bytes()}
+			resp := Response{Status: rec.status, Header: rec.Header(), Body: rec.body.Bytes()}
 			if err := spec.CheckResponse(r.Context(), req, resp); err != nil {
 				c.report("answer to %s %s (%s), status %d: %v", r.Method, r.URL.Path, op.ID, rec.status, err)
 			}

@@ -1,178 +1,145 @@
-// Package apispec checks HTTP requests (and, in tests, answers) against
-// Clerk's OpenAPI specs, so that a malformed call is refused before it
-// reaches Clerk and a fake Clerk cannot drift from the real one unnoticed.
+// Package apispec checks the requests clerk-mcp sends against Clerk's
+// OpenAPI specs, so that a malformed call is refused before it reaches
+// Clerk, with a JSON pointer to each field at fault and what was expected.
 //
-// The product embeds the Backend and Platform specs stripped of what a
-// request check does not need (answers, descriptions, examples): see
-// Backend and Platform. Tests load the full documents with Parse.
+// What it checks with is generated from the vendored Backend and Platform
+// specs by `go generate` (see gen): each operation's parameters and body,
+// and their schemas converted to JSON Schema 2020-12, which
+// github.com/santhosh-tekuri/jsonschema validates (the MCP server library
+// links it already). A schema is compiled the first time a request of its
+// operation is checked, so a server that never checks a request never
+// pays for it, and nothing of this runs at start.
 //
-// Paths are matched with our own template matcher rather than
-// kin-openapi's router: the specs' servers carry a host, and a literal
-// segment must win over a parameter (/users/count over /users/{user_id}).
+// The test suite holds the fake Clerk to the full specs with kin-openapi
+// (internal/spectest), which also serves as an independent oracle for this
+// package: a differential test there checks that both agree.
 package apispec
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// Spec is one parsed OpenAPI document with its operations indexed by path.
+// Spec is the request checks of one API.
 type Spec struct {
-	doc *openapi3.T
-	ops []*Operation
+	base     string                     // the schemas' base URL for the compiler: mem:///backend/
+	schemas  map[string]json.RawMessage // by name, each decoded when first compiled
+	ops      []*Operation
+	router   Router[*Operation]
+	mu       sync.Mutex // guards compiler and compiled
+	compiler *jsonschema.Compiler
+	compiled map[string]*jsonschema.Schema
 }
 
 // Operation is one documented operation.
 type Operation struct {
 	// ID is the spec's operationId.
-	ID string
+	ID string `json:"id"`
 	// Method is upper case; Template is the spec's path, such as
 	// /users/{user_id}.
-	Method, Template string
+	Method   string `json:"method"`
+	Template string `json:"path"`
 
-	segments  []string
-	literals  int // static segments: more literals win a tie
-	route     *routers.Route
-	multipart bool
+	Params []Param `json:"params,omitempty"`
+	Body   *Body   `json:"body,omitempty"`
 }
 
-// Parse loads an OpenAPI 3.0 document (YAML or JSON) without following
-// external references.
-func Parse(data []byte) (*Spec, error) {
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = false
-	var doc *openapi3.T
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
-		// JSON (the embedded copies) is decoded by encoding/json: the
-		// loader would read it as YAML, which costs 100 ms and 28 MB for
-		// the Backend spec instead of a few.
-		doc = &openapi3.T{}
-		if err := json.Unmarshal(trimmed, doc); err != nil {
-			return nil, fmt.Errorf("decode OpenAPI document: %w", err)
-		}
-		if err := loader.ResolveRefsIn(doc, nil); err != nil {
-			return nil, fmt.Errorf("resolve OpenAPI references: %w", err)
-		}
-	} else {
-		var err error
-		if doc, err = loader.LoadFromData(data); err != nil {
-			return nil, fmt.Errorf("load OpenAPI document: %w", err)
-		}
+// Param is one parameter of an operation.
+type Param struct {
+	Name     string `json:"name"`
+	In       string `json:"in"` // path, query or header
+	Required bool   `json:"required,omitempty"`
+	// Type is the JSON type the value is read as (string when empty), and
+	// Items that of an array's items.
+	Type  string `json:"type,omitempty"`
+	Items string `json:"items,omitempty"`
+	// Comma: an array sent as one comma-separated value (explode: false).
+	Comma bool `json:"comma,omitempty"`
+	// Schema names the parameter's schema.
+	Schema string `json:"schema"`
+}
+
+// Body is an operation's request body.
+type Body struct {
+	Required bool     `json:"required,omitempty"`
+	Media    []string `json:"media"` // the content types it accepts
+	// Schema names the JSON body's schema; empty when the operation takes
+	// no JSON (a file upload).
+	Schema string `json:"schema,omitempty"`
+}
+
+// parse reads a document written by gen.
+func parse(name string, data []byte) (*Spec, error) {
+	var doc struct {
+		Schemas    map[string]json.RawMessage `json:"schemas"`
+		Operations []*Operation               `json:"operations"`
 	}
-	s := &Spec{doc: doc}
-	for template, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			o := &Operation{
-				ID:       op.OperationID,
-				Method:   strings.ToUpper(method),
-				Template: template,
-				segments: splitPath(template),
-				route:    &routers.Route{Spec: doc, Path: template, PathItem: item, Method: strings.ToUpper(method), Operation: op},
-			}
-			for _, seg := range o.segments {
-				if !isParam(seg) {
-					o.literals++
-				}
-			}
-			if op.RequestBody != nil && op.RequestBody.Value != nil {
-				_, o.multipart = op.RequestBody.Value.Content["multipart/form-data"]
-			}
-			s.ops = append(s.ops, o)
-		}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("decode request checks: %w", err)
 	}
-	// Deterministic order: most literal segments first, so Find's first
-	// match is the most specific one.
-	sort.Slice(s.ops, func(i, j int) bool {
-		a, b := s.ops[i], s.ops[j]
-		if a.literals != b.literals {
-			return a.literals > b.literals
-		}
-		if a.Template != b.Template {
-			return a.Template < b.Template
-		}
-		return a.Method < b.Method
-	})
+	s := &Spec{base: "mem:///" + name + "/", schemas: doc.Schemas, ops: doc.Operations, compiled: map[string]*jsonschema.Schema{}}
+	for _, o := range s.ops {
+		s.router.Add(o.Method, o.Template, o)
+	}
 	return s, nil
 }
 
-// Operations returns every operation of the document.
+// Operations returns every operation of the spec.
 func (s *Spec) Operations() []*Operation { return slices.Clone(s.ops) }
 
 // Find returns the operation for method and a concrete path as the spec
 // writes it (for the Backend and Platform APIs: without /v1), and the
 // values of its path parameters. A literal segment beats a parameter.
 func (s *Spec) Find(method, path string) (*Operation, map[string]string, bool) {
-	method = strings.ToUpper(method)
-	segs := splitPath(path)
-	var best *Operation
-	var bestParams map[string]string
-	for _, o := range s.ops {
-		if o.Method != method || len(o.segments) != len(segs) {
-			continue
-		}
-		params, ok := o.match(segs)
-		if !ok {
-			continue
-		}
-		if best == nil || o.beats(best) {
-			best, bestParams = o, params
-		}
+	return s.router.Find(method, path)
+}
+
+// Load gives the compiler the schema a URL names (jsonschema.URLLoader):
+// only the schemas an operation reaches are decoded and compiled, not the
+// hundreds of the whole API.
+func (s *Spec) Load(u string) (any, error) {
+	raw, ok := s.schemas[strings.TrimPrefix(u, s.base)]
+	if !ok || !strings.HasPrefix(u, s.base) {
+		return nil, fmt.Errorf("no schema %s", u)
 	}
-	return best, bestParams, best != nil
+	// jsonschema's own decoder keeps numbers exact (json.Number).
+	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 }
 
-// beats prefers the operation whose first differing segment is literal:
-// /users/{id}/ban over /users/{a}/{b}, /users/count over /users/{id}.
-func (o *Operation) beats(other *Operation) bool {
-	for i := range o.segments {
-		a, b := isParam(o.segments[i]), isParam(other.segments[i])
-		if a != b {
-			return !a
-		}
+// schemaFor compiles (once) the schema named name.
+func (s *Spec) schemaFor(name string) (*jsonschema.Schema, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sch, ok := s.compiled[name]; ok {
+		return sch, nil
 	}
-	return false
-}
-
-func (o *Operation) match(segs []string) (map[string]string, bool) {
-	var params map[string]string
-	for i, seg := range o.segments {
-		if isParam(seg) {
-			if segs[i] == "" {
-				return nil, false
-			}
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[seg[1:len(seg)-1]] = segs[i]
-			continue
+	if s.compiler == nil {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft2020)
+		// Dates are checked, as kin-openapi checks them; what makes an
+		// email or a URI valid is Clerk's call, not a stricter library's.
+		c.AssertFormat()
+		for _, name := range []string{"email", "uri", "idn-email", "iri"} {
+			c.RegisterFormat(&jsonschema.Format{Name: name, Validate: func(any) error { return nil }})
 		}
-		if seg != segs[i] {
-			return nil, false
-		}
+		c.UseLoader(s)
+		s.compiler = c
 	}
-	return params, true
-}
-
-func splitPath(p string) []string {
-	return strings.Split(strings.Trim(p, "/"), "/")
-}
-
-func isParam(seg string) bool {
-	return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}'
+	sch, err := s.compiler.Compile(s.base + name)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", name, err)
+	}
+	s.compiled[name] = sch
+	return sch, nil
 }
 
 // Violation is one way a request breaks the spec.
@@ -213,197 +180,135 @@ type Request struct {
 // CheckRequest checks path and query parameters and the body of req
 // against its operation. It returns nil when the operation is unknown to
 // the spec (the API moves faster than its documents), a *ValidationError
-// for a violation. Credentials are not checked.
+// for a violation. Headers and credentials are not checked: clerk-mcp
+// sets them itself.
 func (s *Spec) CheckRequest(ctx context.Context, req Request) error {
 	o, params, ok := s.Find(req.Method, req.Path)
 	if !ok {
 		return nil
 	}
-	input, err := o.input(req, params)
-	if err != nil {
-		return err
-	}
-	return violations(o, openapi3filter.ValidateRequest(ctx, input))
-}
-
-func (o *Operation) input(req Request, params map[string]string) (*openapi3filter.RequestValidationInput, error) {
-	// The check runs on its own request: kin-openapi may rewrite what it
-	// validates, and the request that is sent must stay as the caller made it.
-	u := &url.URL{Scheme: "https", Host: "api.clerk.com", Path: req.Path, RawQuery: req.Query.Encode()}
-	hr, err := http.NewRequest(req.Method, u.String(), bytes.NewReader(req.Body))
-	if err != nil {
-		return nil, fmt.Errorf("build request to check: %w", err)
-	}
-	ct := req.ContentType
-	if ct == "" && len(req.Body) > 0 {
-		ct = "application/json"
-	}
-	if ct != "" {
-		hr.Header.Set("Content-Type", ct)
-	}
-	if len(req.Body) == 0 {
-		hr.Body = http.NoBody
-	}
-	return &openapi3filter.RequestValidationInput{
-		Request:    hr,
-		PathParams: params,
-		Route:      o.route,
-		Options: &openapi3filter.Options{
-			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true,
-			MultiError:          true,
-			// SchemaError.Error() would otherwise quote the offending
-			// value, which may be a password; messages are built from the
-			// pointer and the reason instead.
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
-			// A file upload's parts are not JSON; the API judges them.
-			ExcludeRequestBody: o.multipart,
-		},
-	}, nil
-}
-
-// Response is an answer to check with CheckResponse.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// CheckResponse checks an answer (status, content type, body schema) to
-// req against the operation. It reports an undocumented status as a
-// violation. It returns nil when the operation is unknown.
-func (s *Spec) CheckResponse(ctx context.Context, req Request, resp Response) error {
-	o, params, ok := s.Find(req.Method, req.Path)
-	if !ok {
-		return nil
-	}
-	input, err := o.input(req, params)
-	if err != nil {
-		return err
-	}
-	input.Options.IncludeResponseStatus = true
-	err = openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: input,
-		Status:                 resp.Status,
-		Header:                 resp.Header,
-		Body:                   io.NopCloser(bytes.NewReader(resp.Body)),
-		Options:                input.Options,
-	})
-	return violations(o, err)
-}
-
-// violations flattens kin-openapi's nested errors (MultiError of
-// RequestError of MultiError of SchemaError) into pointers and reasons.
-func violations(o *Operation, err error) error {
-	if err == nil {
-		return nil
-	}
 	var out []Violation
-	var walk func(prefix string, err error)
-	walk = func(prefix string, err error) {
-		// Type switches, not errors.As: As would see through a
-		// RequestError to the MultiError inside it and lose the field.
-		switch e := err.(type) {
-		case openapi3.MultiError:
-			for _, inner := range e {
-				walk(prefix, inner)
+	for _, p := range o.Params {
+		var raw []string
+		switch p.In {
+		case "path":
+			if v, ok := params[p.Name]; ok {
+				raw = []string{v}
 			}
-		case *openapi3filter.RequestError:
-			p := prefix
-			switch {
-			case e.Parameter != nil:
-				p = "/" + e.Parameter.In + "/" + escapePointer(e.Parameter.Name)
-			case e.RequestBody != nil:
-				p = "/body"
-			}
-			switch {
-			case e.Err == nil:
-				out = append(out, Violation{Pointer: p, Problem: e.Reason})
-			case isSchemaError(e.Err):
-				walk(p, e.Err)
-			case e.Parameter != nil:
-				// A parse error quotes the value; say what was expected.
-				out = append(out, Violation{Pointer: p, Problem: "must be " + paramType(e.Parameter)})
-			default:
-				out = append(out, Violation{Pointer: p, Problem: join(e.Reason, e.Err)})
-			}
-		case *openapi3filter.ResponseError:
-			if isSchemaError(e.Err) {
-				walk("/response", e.Err)
-			} else {
-				out = append(out, Violation{Pointer: "/response", Problem: join(e.Reason, e.Err)})
-			}
-		case *openapi3.SchemaError:
-			out = append(out, Violation{Pointer: prefix + pointer(e.JSONPointer()), Problem: schemaProblem(e)})
+		case "query":
+			raw = req.Query[p.Name]
 		default:
-			var se *openapi3.SchemaError
-			if errors.As(err, &se) {
-				walk(prefix, se)
-				return
-			}
-			out = append(out, Violation{Pointer: prefix, Problem: err.Error()})
+			continue
 		}
+		vs, err := s.checkParam(p, raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, vs...)
 	}
-	walk("", err)
+	vs, err := s.checkBody(o, req)
+	if err != nil {
+		return err
+	}
+	out = append(out, vs...)
 	if len(out) == 0 {
 		return nil
 	}
 	return &ValidationError{Operation: o.ID, Violations: dedupe(out)}
 }
 
-func isSchemaError(err error) bool {
-	var multi openapi3.MultiError
-	var se *openapi3.SchemaError
-	return errors.As(err, &multi) || errors.As(err, &se)
-}
-
-func paramType(p *openapi3.Parameter) string {
-	if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type != nil && len(*p.Schema.Value.Type) > 0 {
-		return "a valid " + strings.Join(*p.Schema.Value.Type, " or ")
-	}
-	return "a valid value"
-}
-
-// join is reason, then the inner error where it adds something.
-func join(reason string, inner error) string {
-	if inner == nil {
-		return reason
-	}
-	msg := inner.Error()
-	if reason == "" || strings.Contains(reason, msg) {
-		return cmp.Or(reason, msg)
-	}
-	return reason + ": " + msg
-}
-
-// schemaProblem says what the schema expected, from the reason and the
-// schema, without the offending value.
-func schemaProblem(se *openapi3.SchemaError) string {
-	msg := se.Reason
-	if se.Schema != nil {
-		switch se.SchemaField {
-		case "enum":
-			vals := make([]string, 0, len(se.Schema.Enum))
-			for _, v := range se.Schema.Enum {
-				vals = append(vals, fmt.Sprint(v))
-			}
-			msg = "must be one of: " + strings.Join(vals, ", ")
-		case "type":
-			if t := se.Schema.Type; t != nil && len(*t) > 0 {
-				msg = "must be of type " + strings.Join(*t, " or ")
-			}
+// checkParam reads a parameter's strings as its type and checks them
+// against its schema.
+func (s *Spec) checkParam(p Param, raw []string) ([]Violation, error) {
+	ptr := "/" + p.In + "/" + escapePointer(p.Name)
+	if len(raw) == 0 {
+		if p.Required {
+			return []Violation{{ptr, "is required"}}, nil
 		}
+		return nil, nil
 	}
-	return msg
+	var value any
+	if p.Type == "array" {
+		if p.Comma {
+			raw = strings.Split(strings.Join(raw, ","), ",")
+		}
+		items := make([]any, len(raw))
+		for i, r := range raw {
+			v, ok := scalar(p.Items, r)
+			if !ok {
+				return []Violation{{ptr + "/" + strconv.Itoa(i), "must be a valid " + p.Items}}, nil
+			}
+			items[i] = v
+		}
+		value = items
+	} else {
+		v, ok := scalar(p.Type, raw[0])
+		if !ok {
+			return []Violation{{ptr, "must be a valid " + p.Type}}, nil
+		}
+		value = v
+	}
+	sch, err := s.schemaFor(p.Schema)
+	if err != nil {
+		return nil, err
+	}
+	return problems(ptr, sch.Validate(value)), nil
 }
 
-func pointer(parts []string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteByte('/')
-		b.WriteString(escapePointer(p))
+// scalar reads a parameter's string as typ; strings and types a query
+// cannot carry (objects) are left as strings.
+func scalar(typ, raw string) (any, bool) {
+	switch typ {
+	case "integer":
+		if _, err := strconv.ParseInt(raw, 10, 64); err != nil {
+			return nil, false
+		}
+		return json.Number(raw), true
+	case "number":
+		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+			return nil, false
+		}
+		return json.Number(raw), true
+	case "boolean":
+		b, err := strconv.ParseBool(raw)
+		if err != nil || (raw != "true" && raw != "false") {
+			return nil, false
+		}
+		return b, true
 	}
-	return b.String()
+	return raw, true
+}
+
+// checkBody checks a JSON body against the operation's schema.
+func (s *Spec) checkBody(o *Operation, req Request) ([]Violation, error) {
+	if o.Body == nil {
+		return nil, nil
+	}
+	if len(req.Body) == 0 {
+		if o.Body.Required {
+			return []Violation{{"/body", "a request body is required"}}, nil
+		}
+		return nil, nil
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	if mt, _, _ := strings.Cut(ct, ";"); !slices.Contains(o.Body.Media, strings.TrimSpace(mt)) {
+		return []Violation{{"/body", fmt.Sprintf("content type %s is not accepted (want %s)", mt, strings.Join(o.Body.Media, " or "))}}, nil
+	}
+	if o.Body.Schema == "" || !strings.HasPrefix(ct, "application/json") {
+		return nil, nil // a file upload's parts are not JSON; the API judges them
+	}
+	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(req.Body))
+	if err != nil {
+		return []Violation{{"/body", "could not decode the body as JSON"}}, nil
+	}
+	sch, err := s.schemaFor(o.Body.Schema)
+	if err != nil {
+		return nil, err
+	}
+	return problems("/body", sch.Validate(value)), nil
 }
 
 func escapePointer(s string) string {

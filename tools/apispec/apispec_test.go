@@ -76,6 +76,12 @@ func TestCheckRequestNamesTheFieldAndWhatWasExpected(t *testing.T) {
 		{"query parameter type",
 			apispec.Request{Method: "GET", Path: "/users", Query: url.Values{"limit": {"ten"}}},
 			"/query/limit", "must be a valid integer"},
+		{"one of two fields",
+			apispec.Request{Method: "POST", Path: "/saml_connections", Body: []byte(`{"name":"Okta","provider":"saml_okta"}`)},
+			"/body", "needs one of the fields domain or domains"},
+		{"nullable field of the wrong type",
+			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address":["ada@example.com"],"banned":"yes"}`)},
+			"/body/banned", "must be of type boolean"},
 		{"body that is not JSON",
 			apispec.Request{Method: "POST", Path: "/users", Body: []byte(`{"email_address":`)},
 			"/body", "decode"},
@@ -101,6 +107,8 @@ func TestCheckRequestAcceptsValidAndUnknown(t *testing.T) {
 		{Method: "POST", Path: "/organizations", Body: []byte(`{"name":"Acme"}`)},
 		{Method: "GET", Path: "/users", Query: url.Values{"limit": {"10"}, "offset": {"0"}}},
 		{Method: "GET", Path: "/users/count"},
+		{Method: "POST", Path: "/users", Body: []byte(`{"email_address":["ada@example.com"],"banned":null}`)},
+		{Method: "POST", Path: "/saml_connections", Body: []byte(`{"name":"Okta","provider":"saml_okta","domains":["acme.com"]}`)},
 		{Method: "POST", Path: "/not/in/the/spec", Body: []byte(`{"anything":1}`)},
 	} {
 		if err := s.CheckRequest(ctx, req); err != nil {
@@ -135,6 +143,14 @@ func TestPlatformSpecLoads(t *testing.T) {
 	op, params, ok := s.Find("GET", "/platform/applications/app_1")
 	if !ok || params["applicationID"] != "app_1" {
 		t.Fatalf("Find platform application: %+v %v %v", op, params, ok)
+	}
+	usage := "/platform/applications/app_1/instances/ins_1/usage"
+	vs := violations(t, s.CheckRequest(context.Background(), apispec.Request{Method: "GET", Path: usage, Query: url.Values{"start": {"yesterday"}}}))
+	if len(vs) != 1 || vs[0].Pointer != "/query/start" || vs[0].Problem != "must be a valid date" {
+		t.Errorf("usage with start=yesterday: %+v, want /query/start: must be a valid date", vs)
+	}
+	if err := s.CheckRequest(context.Background(), apispec.Request{Method: "GET", Path: usage, Query: url.Values{"start": {"2026-11-01"}}}); err != nil {
+		t.Errorf("usage with start=2026-11-01: %v", err)
 	}
 }
 

@@ -11,25 +11,25 @@ import (
 	"sync"
 )
 
-// The request-check copies of the specs (see gen). Parsed on first use:
-// a server that never checks a request never pays for them.
+// The request checks of each API (see gen). Decoded on first use: a
+// server that never checks a request never pays for them.
 var (
 	//go:embed backend.json.gz
 	backendGz []byte
 	//go:embed platform.json.gz
 	platformGz []byte
 
-	backend  = sync.OnceValues(func() (*Spec, error) { return parseGzip(backendGz) })
-	platform = sync.OnceValues(func() (*Spec, error) { return parseGzip(platformGz) })
+	backend  = sync.OnceValues(func() (*Spec, error) { return parseGzip("backend", backendGz) })
+	platform = sync.OnceValues(func() (*Spec, error) { return parseGzip("platform", platformGz) })
 )
 
-// Backend returns the embedded Backend API spec, parsed once.
+// Backend returns the request checks of the Backend API, decoded once.
 func Backend() (*Spec, error) { return backend() }
 
-// Platform returns the embedded Platform API spec, parsed once.
+// Platform returns the request checks of the Platform API, decoded once.
 func Platform() (*Spec, error) { return platform() }
 
-func parseGzip(data []byte) (*Spec, error) {
+func parseGzip(name string, data []byte) (*Spec, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded spec: %w", err)
@@ -38,5 +38,5 @@ func parseGzip(data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read embedded spec: %w", err)
 	}
-	return Parse(raw)
+	return parse(name, raw)
 }
