@@ -95,12 +95,12 @@ func TestProfilesAreSeparateSessions(t *testing.T) {
 }
 
 func TestProfileNames(t *testing.T) {
-	for _, ok := range []string{"default", "work", "a", "team-2_b"} {
+	for _, ok := range []string{"default", "work", "a", "team-2_b", "9", "abcdefghijklmnopqrstuvwxyz012345"} {
 		if err := store.CheckProfile(ok); err != nil {
 			t.Errorf("CheckProfile(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "Work", "../x", "a/b", "-x", "a b", "x\n", "abcdefghijklmnopqrstuvwxyz0123456"} {
+	for _, bad := range []string{"", "Work", "../x", "a/b", "-x", "_x", "a b", "x\n", "é", "abcdefghijklmnopqrstuvwxyz0123456"} {
 		if err := store.CheckProfile(bad); err == nil {
 			t.Errorf("CheckProfile(%q) accepted", bad)
 		}
