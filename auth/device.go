@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -213,7 +214,10 @@ func (c *Client) pollDevice(ctx context.Context, deviceCode string) (sess *store
 	}
 	tok := &oauth2.Token{AccessToken: body.AccessToken, TokenType: body.TokenType, RefreshToken: body.RefreshToken}
 	if body.ExpiresIn > 0 {
-		tok.Expiry = c.now().Add(time.Duration(body.ExpiresIn) * time.Second)
+		// Dated by time.Now, as x/oauth2 dates the tokens it parses:
+		// session moves the lifetime onto the client's clock. Capped as
+		// x/oauth2 caps it, so that a huge value cannot wrap.
+		tok.Expiry = time.Now().Add(time.Duration(min(body.ExpiresIn, math.MaxInt32)) * time.Second)
 	}
 	return c.session(tok, ""), "", nil
 }

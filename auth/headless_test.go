@@ -167,6 +167,25 @@ func TestDeviceLogin(t *testing.T) {
 	}
 }
 
+// A device login dates its session by the client's clock, once: with the
+// clock a day ahead, the stored lifetime is still the token's hour.
+func TestDeviceLoginSessionFollowsTheClientClock(t *testing.T) {
+	e := newTestEnv(t)
+	clk := newTestClock()
+	clk.Advance(24 * time.Hour)
+	auth.SetClientClock(e.client, clk.Now)
+	if _, out, err := deviceLogin(t, e, fakeclerk.DeviceOptions{Interval: 1}, func(code string) { e.fake.ApproveDevice(code) }); err != nil {
+		t.Fatalf("device login: %v\n%s", err, out)
+	}
+	s := e.stored(t)
+	if life := s.Expiry.Sub(s.ObtainedAt); life < 50*time.Minute || life > time.Hour+time.Minute {
+		t.Fatalf("stored lifetime %s (obtained %s, expiry %s), want about the fake's 1h", life, s.ObtainedAt, s.Expiry)
+	}
+	if d := s.ObtainedAt.Sub(clk.Now()); d < -time.Minute || d > time.Minute {
+		t.Fatalf("obtained at %s, want the client's clock (%s)", s.ObtainedAt, clk.Now())
+	}
+}
+
 func TestDeviceLoginDeniedExpiredAndUnsupported(t *testing.T) {
 	e := newTestEnv(t)
 	_, _, err := deviceLogin(t, e, fakeclerk.DeviceOptions{Interval: 1}, func(code string) { e.fake.DenyDevice(code) })

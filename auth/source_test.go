@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,15 +278,20 @@ func TestCancelledCallerDoesNotLoseRotation(t *testing.T) {
 	// The caller gives up once Clerk has spent the old refresh token, and
 	// Clerk answers only after the caller has returned.
 	gaveUp := make(chan struct{})
+	var waitedOut atomic.Bool
 	e.fake.OnRotate(func() {
 		cancel()
 		select {
 		case <-gaveUp:
-		case <-time.After(10 * time.Second):
+		case <-time.After(5 * time.Second):
+			waitedOut.Store(true) // the caller waited for Clerk despite its cancelled context
 		}
 	})
 	_, err := src.Token(ctx)
 	close(gaveUp)
+	if waitedOut.Load() {
+		t.Fatal("Token kept its cancelled caller waiting until Clerk answered")
+	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Token cancelled during the rotation: %v, want context.Canceled", err)
 	}

@@ -23,15 +23,16 @@ const (
 	// SyncFile: the data is on disk before the rename, so a crash
 	// leaves the old content or the new.
 	SyncFile
-	// Durable: the rename is on disk too, so the new content survives
+	// Durable: the rename is on disk too (the directory is synced, or on
+	// Windows the rename written through), so the new content survives
 	// a crash once Write returns.
 	Durable
 )
 
 // Write replaces path with data, mode mode. The directory must exist. On
-// failure path is unchanged and the temp file is removed. Where the file
-// system cannot set modes (errors.ErrUnsupported, as on some Windows
-// volumes) the temp file keeps the one it was created with, 0600.
+// failure path is unchanged and the temp file is removed. Where the
+// platform cannot set modes (errors.ErrUnsupported, as on plan9 or wasip1)
+// the temp file keeps the one it was created with, 0600.
 func Write(path string, data []byte, mode fs.FileMode, sync Sync) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -62,7 +63,7 @@ func Write(path string, data []byte, mode fs.FileMode, sync Sync) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close temp file: %w", err)
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	if err := rename(tmpName, path, sync >= Durable); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	committed = true

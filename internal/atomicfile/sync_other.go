@@ -2,6 +2,6 @@
 
 package atomicfile
 
-// SyncDir is a no-op: Windows cannot open a directory for syncing,
-// and MoveFileEx already makes the rename durable.
+// SyncDir is a no-op: Windows cannot open a directory for syncing; a
+// durable write is written through by its rename instead (rename_windows.go).
 func SyncDir(string) {}
