@@ -209,7 +209,7 @@ func violations(o *Operation, err error) error {
 			p := prefix
 			switch {
 			case e.Parameter != nil:
-				p = "/" + e.Parameter.In + "/" + escapePointer(e.Parameter.Name)
+				p = apispec.Pointer(e.Parameter.In, e.Parameter.Name)
 			case e.RequestBody != nil:
 				p = "/body"
 			}
@@ -231,7 +231,7 @@ func violations(o *Operation, err error) error {
 				out = append(out, apispec.Violation{Pointer: "/response", Problem: join(e.Reason, e.Err)})
 			}
 		case *openapi3.SchemaError:
-			out = append(out, apispec.Violation{Pointer: prefix + pointer(e.JSONPointer()), Problem: schemaProblem(e)})
+			out = append(out, apispec.Violation{Pointer: prefix + apispec.Pointer(e.JSONPointer()...), Problem: schemaProblem(e)})
 		default:
 			var se *openapi3.SchemaError
 			if errors.As(err, &se) {
@@ -242,10 +242,7 @@ func violations(o *Operation, err error) error {
 		}
 	}
 	walk("", err)
-	if len(out) == 0 {
-		return nil
-	}
-	return &apispec.ValidationError{Operation: o.ID, Violations: dedupe(out)}
+	return apispec.NewValidationError(o.ID, out)
 }
 
 func isSchemaError(err error) bool {
@@ -292,29 +289,4 @@ func schemaProblem(se *openapi3.SchemaError) string {
 		}
 	}
 	return msg
-}
-
-func pointer(parts []string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteByte('/')
-		b.WriteString(escapePointer(p))
-	}
-	return b.String()
-}
-
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
-
-func dedupe(vs []apispec.Violation) []apispec.Violation {
-	seen := map[apispec.Violation]bool{}
-	out := vs[:0]
-	for _, v := range vs {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
 }

@@ -157,6 +157,23 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// NewValidationError returns the violations of a request to operation,
+// each once, as a *ValidationError; nil when there are none.
+func NewValidationError(operation string, vs []Violation) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	seen := map[Violation]bool{}
+	var out []Violation
+	for _, v := range vs {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return &ValidationError{Operation: operation, Violations: out}
+}
+
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
@@ -211,16 +228,13 @@ func (s *Spec) CheckRequest(ctx context.Context, req Request) error {
 		return err
 	}
 	out = append(out, vs...)
-	if len(out) == 0 {
-		return nil
-	}
-	return &ValidationError{Operation: o.ID, Violations: dedupe(out)}
+	return NewValidationError(o.ID, out)
 }
 
 // checkParam reads a parameter's strings as its type and checks them
 // against its schema.
 func (s *Spec) checkParam(p Param, raw []string) ([]Violation, error) {
-	ptr := "/" + p.In + "/" + escapePointer(p.Name)
+	ptr := Pointer(p.In, p.Name)
 	if len(raw) == 0 {
 		if p.Required {
 			return []Violation{{ptr, "is required"}}, nil
@@ -309,20 +323,4 @@ func (s *Spec) checkBody(o *Operation, req Request) ([]Violation, error) {
 		return nil, err
 	}
 	return problems("/body", sch.Validate(value)), nil
-}
-
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
-
-func dedupe(vs []Violation) []Violation {
-	seen := map[Violation]bool{}
-	out := vs[:0]
-	for _, v := range vs {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
 }

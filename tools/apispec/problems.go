@@ -25,7 +25,7 @@ func problems(prefix string, err error) []Violation {
 	var out []Violation
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
-		ptr := prefix + pointer(e.InstanceLocation)
+		ptr := prefix + Pointer(e.InstanceLocation...)
 		switch k := e.ErrorKind.(type) {
 		case *kind.Schema, *kind.Group, *kind.Reference, *kind.AllOf:
 			for _, c := range e.Causes {
@@ -46,7 +46,7 @@ func problems(prefix string, err error) []Violation {
 			out = append(out, Violation{ptr, "does not match any of the allowed shapes"})
 		case *kind.Required:
 			for _, m := range k.Missing {
-				out = append(out, Violation{ptr + "/" + escapePointer(m), "is missing (required)"})
+				out = append(out, Violation{ptr + Pointer(m), "is missing (required)"})
 			}
 		case *kind.AdditionalProperties:
 			for _, p := range k.Properties {
@@ -151,11 +151,13 @@ func expectation(k jsonschema.ErrorKind) string {
 	return "does not match the schema (" + strings.Join(k.KeywordPath(), "/") + ")"
 }
 
-func pointer(parts []string) string {
+// Pointer is the JSON pointer (RFC 6901) of a path of keys and indexes:
+// Pointer("body", "a/b") is /body/a~1b.
+func Pointer(parts ...string) string {
 	var b strings.Builder
 	for _, p := range parts {
 		b.WriteByte('/')
-		b.WriteString(escapePointer(p))
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
 	}
 	return b.String()
 }

@@ -143,7 +143,7 @@ func askedTermsN(s string) ([]string, int) {
 			}
 		}
 		if n == 0 {
-			if (!v.stopwords[raw[i]] || v.particles[raw[i]]) && !isLiteral(raw[i]) {
+			if (!v.stopwords[raw[i]] || v.particles[raw[i]]) && len(raw[i]) > 1 && !isLiteral(raw[i]) && !v.sampleNames[raw[i]] {
 				words = append(words, stems[i])
 			}
 			i++

@@ -285,8 +285,11 @@ func (idx *catalogIndex) search(query string, f Filter, limit int) []Endpoint {
 	var hits []scored
 	asked := idx.asked.score(query, len(idx.endpoints))
 	switch {
-	case len(q.groups) == 0 && q.verb == "" && strings.TrimSpace(query) != "" && asked == nil:
-		return nil // nothing the catalog knows of: no hit is better than a random one
+	case len(q.groups) == 0 && q.verb == "" && strings.TrimSpace(query) != "":
+		// Nothing the catalog knows of: no hit is better than a random
+		// one. The requests alone do not count: their best match always
+		// scores in full, even on one stray word ("x", "corp").
+		return nil
 	case len(q.groups) == 0 && q.verb == "" && asked == nil:
 		for i := range idx.endpoints {
 			if f.matches(&idx.endpoints[i]) {

@@ -295,3 +295,59 @@ func TestEveryOperationHasRequests(t *testing.T) {
 		}
 	}
 }
+
+// A query of words the catalog does not know finds nothing rather than a
+// guess; names used as sample values in the requests ("Acme") weigh on no
+// operation.
+func TestUnknownWordsFindNothing(t *testing.T) {
+	for _, q := range []string{"x y z", "x x x", "acme corp staff", "zzqx", "the of and"} {
+		if got := catalog.Search(q, catalog.Filter{}, 3); len(got) != 0 {
+			t.Errorf("%q found %s first, want nothing", q, got[0].OperationID)
+		}
+	}
+	for _, name := range []string{"acme", "contoso", "globex"} {
+		q := "delete the " + name + " org"
+		if got := catalog.Search(q, catalog.Filter{}, 1); len(got) == 0 || got[0].OperationID != "DeleteOrganization" {
+			t.Errorf("%q: first %v, want DeleteOrganization", q, got)
+		}
+	}
+}
+
+// The requests the search learns from are not the held-out intents it is
+// measured on, nor close paraphrases: a request sharing half its words
+// with a held-out intent would make the held-out figure a training one.
+func TestRequestsStayApartFromHeldOut(t *testing.T) {
+	words := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+		}) {
+			m[w] = true
+		}
+		return m
+	}
+	var held []map[string]bool
+	for _, c := range loadIntents(t, "testdata/intents.json") {
+		held = append(held, words(c.Intent))
+	}
+	files, err := filepath.Glob("requests/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		for _, c := range loadIntents(t, name) {
+			w := words(c.Intent)
+			for i, h := range held {
+				common := 0
+				for x := range w {
+					if h[x] {
+						common++
+					}
+				}
+				if union := len(w) + len(h) - common; union > 0 && 2*common >= union {
+					t.Errorf("%s: %q shares %d of %d words with held-out intent %d", name, c.Intent, common, union, i)
+				}
+			}
+		}
+	}
+}

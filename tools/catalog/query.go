@@ -313,6 +313,7 @@ type vocabulary struct {
 	undoWords   map[string]bool
 	manyWords   map[string]bool
 	filterWords map[string]bool
+	sampleNames map[string]bool
 	idPrefixes  map[string]string
 }
 
@@ -327,6 +328,7 @@ var vocab = sync.OnceValue(func() *vocabulary {
 		undoWords:   setOf(undoWords),
 		manyWords:   setOf(manyWords),
 		filterWords: setOf(filterWords),
+		sampleNames: setOf(sampleNames),
 		idPrefixes:  idPrefixes(),
 	}
 	key := func(phrase string) string {
@@ -367,6 +369,13 @@ func isPlentiful(w string) bool {
 // email", "organizations with more than 10 members".
 const filterWords = "by with whose where named called matching having"
 
+// sampleNames are the made-up people and companies that the requests in
+// requests/ use as values ("invite jane to the Acme workspace"), with
+// those of the docs and tutorials users copy from. A name says nothing
+// about the operation wanted: the requests would otherwise tie "Acme" to
+// whichever operations their writers happened to use it for.
+const sampleNames = "acme globex initech contoso umbrella hooli jane john doe bob alice tom sam maria carol ana"
+
 // idPrefixes are the prefixes of Clerk's object ids, with what they name:
 // "user_2abc" is one user, "sess_123" one session.
 func idPrefixes() map[string]string {
@@ -392,12 +401,12 @@ func (pq *parsedQuery) literals(q string, idx *catalogIndex) string {
 	var email, domain, url bool
 	for _, f := range fields {
 		lf := strings.Trim(strings.ToLower(f), ".,;:!?()'\"`")
-		switch {
-		case strings.Contains(lf, "://"):
+		switch literalKind(lf) {
+		case "url":
 			url = true
-		case strings.Contains(lf, "@") && strings.Contains(lf[strings.Index(lf, "@"):], "."):
+		case "email":
 			email = true
-		case strings.Contains(lf, ".") && len(lf) > 3 && !strings.Contains(lf, ".."):
+		case "domain":
 			domain = true
 		default:
 			if i := strings.IndexByte(lf, '_'); i > 0 && len(lf)-i > 4 && strings.IndexFunc(lf[i+1:], unicode.IsDigit) >= 0 {
@@ -420,6 +429,20 @@ func (pq *parsedQuery) literals(q string, idx *catalogIndex) string {
 		pq.addGroup(group{alts: alts("url", "redirect/0.6"), weight: 1}, idx)
 	}
 	return strings.Join(kept, " ")
+}
+
+// literalKind says what value a lower-cased word of a query is: "url",
+// "email", "domain", or "" for a word.
+func literalKind(lf string) string {
+	switch {
+	case strings.Contains(lf, "://"):
+		return "url"
+	case strings.Contains(lf, "@") && strings.Contains(lf[strings.Index(lf, "@"):], "."):
+		return "email"
+	case strings.Contains(lf, ".") && len(lf) > 3 && !strings.Contains(lf, ".."):
+		return "domain"
+	}
+	return ""
 }
 
 // parseQuery splits a query into groups of catalog stems and an intent.

@@ -160,6 +160,15 @@ func build(doc, comps map[string]any) (*checks, error) {
 			c.Operations = append(c.Operations, op)
 		}
 	}
+	// A name becomes a URL that apispec's loader is asked for: it must
+	// come back unchanged.
+	for name := range defs {
+		if strings.ContainsFunc(name, func(r rune) bool {
+			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._-", r))
+		}) {
+			return nil, fmt.Errorf("schema name %q is not URL-safe", name)
+		}
+	}
 	return c, nil
 }
 
