@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -53,30 +52,52 @@ type askedIndex struct {
 
 // buildAsked indexes asked[i], the requests written for endpoint i.
 func buildAsked(asked [][]string) askedIndex {
-	ai := askedIndex{postings: map[string][]posting{}, idf: map[string]float64{}}
-	terms := make([]map[string]float64, len(asked))
+	// Terms are numbered as they come and counted in one reused slice:
+	// a map per operation would be rebuilt and rehashed 300 times.
+	ids := map[string]int32{}
+	var names []string
+	var postings [][]posting
+	counts := []float64{}
 	lengths := make([]float64, len(asked))
+	perOp := make([][]int32, len(asked)) // the terms each operation has
 	var avg float64
 	for i, reqs := range asked {
-		terms[i] = map[string]float64{}
 		for _, r := range reqs {
 			for _, t := range askedTerms(r) {
-				terms[i][t]++
+				id, ok := ids[t]
+				if !ok {
+					id = int32(len(names))
+					ids[t] = id
+					names = append(names, t)
+					counts = append(counts, 0)
+					postings = append(postings, nil)
+				}
+				if counts[id] == 0 {
+					perOp[i] = append(perOp[i], id)
+				}
+				counts[id]++
 				lengths[i]++
 			}
 		}
 		avg += lengths[i] / float64(len(asked))
-	}
-	for i, tf := range terms {
-		norm := 1 - askedB + askedB*lengths[i]/max(avg, 1)
-		for t, f := range tf {
-			ai.postings[t] = append(ai.postings[t], posting{int32(i), float32(f * (askedK1 + 1) / (f + askedK1*norm))})
+		// The raw count for now: BM25 needs every length first. Postings
+		// come in endpoint order, as scoring expects.
+		for _, id := range perOp[i] {
+			postings[id] = append(postings[id], posting{int32(i), float32(counts[id])})
+			counts[id] = 0
 		}
 	}
-	for t, ps := range ai.postings {
-		slices.SortFunc(ps, func(a, b posting) int { return int(a.ep - b.ep) })
-		n, df := float64(len(asked)), float64(len(ps))
-		ai.idf[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
+	ai := askedIndex{postings: make(map[string][]posting, len(names)), idf: make(map[string]float64, len(names))}
+	n := float64(len(asked))
+	for id, ps := range postings {
+		for k := range ps {
+			f := float64(ps[k].weight)
+			norm := 1 - askedB + askedB*lengths[ps[k].ep]/max(avg, 1)
+			ps[k].weight = float32(f * (askedK1 + 1) / (f + askedK1*norm))
+		}
+		df := float64(len(ps))
+		ai.postings[names[id]] = ps
+		ai.idf[names[id]] = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	return ai
 }
@@ -133,11 +154,19 @@ func askedTermsN(s string) ([]string, int) {
 		stems[i] = stem(t)
 	}
 	var words, out []string
+	var key []byte
 	for i := 0; i < len(stems); {
 		n := 0
 		var sn sense
 		for l := min(v.longest, len(stems)-i); l >= 1; l-- {
-			if s, ok := v.senses[strings.Join(stems[i:i+l], " ")]; ok {
+			key = key[:0]
+			for k, st := range stems[i : i+l] {
+				if k > 0 {
+					key = append(key, ' ')
+				}
+				key = append(key, st...)
+			}
+			if s, ok := v.senses[string(key)]; ok { // no allocation: the compiler converts in place
 				n, sn = l, s
 				break
 			}

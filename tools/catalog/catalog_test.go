@@ -213,7 +213,7 @@ func hitRates(t *testing.T, cases []intent) (top1, top3 float64) {
 // The development sets: intents written while tuning the ranking, by the
 // ranking's author (dev_intents.json) and by a second writer who never saw
 // the ranking (dev_intents_2.json, every operation). Both tune it; the
-// floor is what they reach (85.8% and 97.0%), less a small margin.
+// floor is what they reach (87.1% and 97.5%), less a small margin.
 func TestDevIntents(t *testing.T) {
 	var top1, top3 float64
 	n := 0
@@ -227,8 +227,8 @@ func TestDevIntents(t *testing.T) {
 	}
 	top1, top3 = top1/float64(n), top3/float64(n)
 	t.Logf("dev intents: top-1 %.1f%%, top-3 %.1f%% of %d", 100*top1, 100*top3, n)
-	if top1 < 0.83 || top3 < 0.95 {
-		t.Errorf("dev intents: top-1 %.2f, top-3 %.2f; want at least 0.83 and 0.95", top1, top3)
+	if top1 < 0.85 || top3 < 0.95 {
+		t.Errorf("dev intents: top-1 %.2f, top-3 %.2f; want at least 0.85 and 0.95", top1, top3)
 	}
 }
 
