@@ -254,3 +254,21 @@ func TestWhoamiPrintsCleanUserInfo(t *testing.T) {
 		t.Fatalf("whoami printed %q", out)
 	}
 }
+
+// `whoami` is the whoami tool's answer: with a Platform API key and no
+// session it reports the key, as the tool does, not a missing login.
+func TestWhoamiWithPlatformAPIKey(t *testing.T) {
+	w := newWorld(t)
+	key := []string{"CLERK_PLATFORM_API_KEY=" + w.fake.PlatformAPIKey()}
+	out, errOut, code := w.run(t, key, "whoami", "--json")
+	var who whoamiResult
+	if code != 0 || json.Unmarshal([]byte(out), &who) != nil {
+		t.Fatalf("whoami --json with a Platform API key: exit %d\n%s%s", code, out, errOut)
+	}
+	if who.Auth != "platform_api_key" || who.UserID != "" || who.Store != "" {
+		t.Fatalf("whoami --json = %+v, want auth platform_api_key and no user or session", who)
+	}
+	if out, _, code = w.run(t, key, "whoami"); code != 0 || !strings.Contains(out, "Platform API key") {
+		t.Fatalf("whoami: exit %d: %s", code, out)
+	}
+}

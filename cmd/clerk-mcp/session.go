@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/envelope"
+	"github.com/clerk-mcp/clerk-mcp/tools"
 
 	"github.com/clerk-mcp/clerk-mcp/auth"
 	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
@@ -129,17 +130,11 @@ func (c *cli) logout(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// whoamiResult is `whoami --json`: the whoami tool's fields, and where
+// whoamiResult is `whoami --json`: the whoami tool's answer, and where
 // the session is stored.
 type whoamiResult struct {
-	UserID    string `json:"user_id"`
-	Email     string `json:"email"`
-	Name      string `json:"name"`
-	Auth      string `json:"auth"`
-	ExpiresAt string `json:"expires_at,omitempty"`
-	Issuer    string `json:"issuer"`
-	Profile   string `json:"profile"`
-	Store     string `json:"store"`
+	tools.WhoamiResult
+	Store string `json:"store,omitempty"`
 }
 
 // timestamp formats t for JSON output as the tools do: RFC 3339 in UTC,
@@ -159,26 +154,29 @@ func (c *cli) whoami(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
-	info, err := e.source.UserInfo(ctx)
+	who, err := tools.Whoami(ctx, e.deps())
 	if err != nil {
 		return c.fail(*asJSON, err)
 	}
-	tok, err := e.source.Token(ctx)
-	if err != nil {
-		return c.fail(*asJSON, err)
-	}
-	res := whoamiResult{
-		UserID: info.UserID, Email: info.Email, Name: info.Name, Auth: "oauth",
-		ExpiresAt: timestamp(tok.Expiry), Issuer: e.cfg.BaseURL, Profile: e.cfg.ProfileName(),
-		Store: e.source.Store().Location(),
+	res := whoamiResult{WhoamiResult: *who}
+	if who.Auth == "oauth" {
+		res.Store = e.source.Store().Location()
 	}
 	if *asJSON {
 		c.printJSON(res)
 		return exitOK
 	}
-	fmt.Fprintf(c.stdout, "Logged in to %s as %s\n", res.Issuer, describeUser(info))
+	if who.Auth != "oauth" {
+		fmt.Fprintf(c.stdout, "Using a Platform API key for %s (no OAuth session is used)\n", safetext.Clean(who.Issuer))
+		return exitOK
+	}
+	expires := "no expiry given"
+	if t, err := time.Parse(time.RFC3339, who.ExpiresAt); err == nil {
+		expires = until(t)
+	}
+	fmt.Fprintf(c.stdout, "Logged in to %s as %s\n", who.Issuer, describeUser(&auth.UserInfo{UserID: who.UserID, Email: who.Email, Name: who.Name}))
 	fmt.Fprintf(c.stdout, "  auth:     %s\n  profile:  %s\n  expires:  %s\n  session:  %s\n",
-		res.Auth, res.Profile, until(tok.Expiry), res.Store)
+		who.Auth, who.Profile, expires, res.Store)
 	return exitOK
 }
 
