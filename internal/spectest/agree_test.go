@@ -47,7 +47,8 @@ func wrongFor(s *openapi3.Schema) any {
 
 // requestsFor makes requests that probe op's checks: an empty body, each
 // top-level body field of the wrong type, outside its enum and null, an
-// unknown field, and each typed query parameter unreadable or valid.
+// unknown field, and each typed query parameter unreadable, valid, or
+// written another way (1 and False for booleans, NaN and 1e5 for numbers).
 func requestsFor(o *Operation, path string) []apispec.Request {
 	var reqs []apispec.Request
 	op := o.route.Operation
@@ -77,8 +78,8 @@ func requestsFor(o *Operation, path string) []apispec.Request {
 			continue
 		}
 		s := p.Value.Schema.Value
-		for _, v := range []string{"not-a-number", "10", "true"} {
-			if s.Type.Is("string") && v != "10" {
+		for _, v := range []string{"not-a-number", "10", "true", "1", "False", "NaN", "1e5", "-0"} {
+			if s.Type.Is("string") && v != "10" && v != "1" {
 				continue
 			}
 			reqs = append(reqs, apispec.Request{Method: o.Method, Path: path, Query: url.Values{p.Value.Name: {v}}})

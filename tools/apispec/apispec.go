@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/url"
 	"slices"
 	"strconv"
@@ -125,12 +126,15 @@ func (s *Spec) schemaFor(name string) (*jsonschema.Schema, error) {
 	if s.compiler == nil {
 		c := jsonschema.NewCompiler()
 		c.DefaultDraft(jsonschema.Draft2020)
-		// Dates are checked, as kin-openapi checks them; what makes an
-		// email or a URI valid is Clerk's call, not a stricter library's.
+		// The formats kin-openapi checks are checked (dates, IP
+		// addresses), and integer sizes; what makes an email, a URI or a
+		// hostname valid is Clerk's call, not a stricter library's.
 		c.AssertFormat()
-		for _, name := range []string{"email", "uri", "idn-email", "iri"} {
+		for _, name := range lenientFormats {
 			c.RegisterFormat(&jsonschema.Format{Name: name, Validate: func(any) error { return nil }})
 		}
+		c.RegisterFormat(&jsonschema.Format{Name: "int32", Validate: intOfSize(32)})
+		c.RegisterFormat(&jsonschema.Format{Name: "int64", Validate: intOfSize(64)})
 		c.UseLoader(s)
 		s.compiler = c
 	}
@@ -140,6 +144,31 @@ func (s *Spec) schemaFor(name string) (*jsonschema.Schema, error) {
 	}
 	s.compiled[name] = sch
 	return sch, nil
+}
+
+// lenientFormats are the formats jsonschema knows that the request check
+// leaves to Clerk.
+var lenientFormats = []string{"email", "idn-email", "hostname", "idn-hostname", "uri", "iri", "uri-reference",
+	"iri-reference", "uri-template", "uuid", "json-pointer", "relative-json-pointer", "duration", "period", "time", "semver"}
+
+// intOfSize checks that an integer fits in bits bits (formats int32 and
+// int64); other values are the type keyword's business.
+func intOfSize(bits uint) func(any) error {
+	return func(v any) error {
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil
+		}
+		r, ok := new(big.Rat).SetString(string(n)) // ordinary: checked before validation
+		if !ok || !r.IsInt() {
+			return nil
+		}
+		limit := new(big.Int).Lsh(big.NewInt(1), bits-1)
+		if i := r.Num(); i.Cmp(limit) >= 0 || i.Cmp(new(big.Int).Neg(limit)) < 0 {
+			return fmt.Errorf("out of range for int%d", bits)
+		}
+		return nil
+	}
 }
 
 // Violation is one way a request breaks the spec.
@@ -157,6 +186,9 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// maxViolations is how many violations a ValidationError lists.
+const maxViolations = 20
+
 // NewValidationError returns the violations of a request to operation,
 // each once, as a *ValidationError; nil when there are none.
 func NewValidationError(operation string, vs []Violation) error {
@@ -170,6 +202,10 @@ func NewValidationError(operation string, vs []Violation) error {
 			seen[v] = true
 			out = append(out, v)
 		}
+	}
+	if len(out) > maxViolations {
+		// Enough to act on; a million wrong items need not be listed.
+		out = append(out[:maxViolations], Violation{"", fmt.Sprintf("and %d more violations", len(out)-maxViolations)})
 	}
 	return &ValidationError{Operation: operation, Violations: out}
 }
@@ -199,7 +235,14 @@ type Request struct {
 // the spec (the API moves faster than its documents), a *ValidationError
 // for a violation. Headers and credentials are not checked: clerk-mcp
 // sets them itself.
-func (s *Spec) CheckRequest(ctx context.Context, req Request) error {
+func (s *Spec) CheckRequest(ctx context.Context, req Request) (err error) {
+	defer func() {
+		// The validator is a library: a value it cannot handle is a
+		// request left unchecked, not a crashed tool call.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("check request: validator failed: %v", r)
+		}
+	}()
 	o, params, ok := s.Find(req.Method, req.Path)
 	if !ok {
 		return nil
@@ -269,8 +312,11 @@ func (s *Spec) checkParam(p Param, raw []string) ([]Violation, error) {
 	return problems(ptr, sch.Validate(value)), nil
 }
 
-// scalar reads a parameter's string as typ; strings and types a query
-// cannot carry (objects) are left as strings.
+// scalar reads a parameter's string as typ, as kin-openapi reads it;
+// strings and types a query cannot carry (objects) are left as strings.
+// A number must be written as JSON writes one, of ordinary size: "NaN",
+// "Inf", "0x1p3" or "1e999999" are no numbers Clerk takes, and the last
+// would cost the validator seconds.
 func scalar(typ, raw string) (any, bool) {
 	switch typ {
 	case "integer":
@@ -279,13 +325,13 @@ func scalar(typ, raw string) (any, bool) {
 		}
 		return json.Number(raw), true
 	case "number":
-		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+		if !json.Valid([]byte(raw)) || strings.ContainsAny(raw[:1], "\"{[tfn ") || !ordinaryNumber(raw) {
 			return nil, false
 		}
 		return json.Number(raw), true
 	case "boolean":
 		b, err := strconv.ParseBool(raw)
-		if err != nil || (raw != "true" && raw != "false") {
+		if err != nil {
 			return nil, false
 		}
 		return b, true
@@ -293,16 +339,60 @@ func scalar(typ, raw string) (any, bool) {
 	return raw, true
 }
 
+// ordinaryNumber reports whether a JSON number is short and within
+// float64's exponent range. Arbitrary-precision arithmetic on 1e999999
+// takes the validator tens of milliseconds a number.
+func ordinaryNumber(n string) bool {
+	if len(n) > 64 {
+		return false
+	}
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(strings.TrimPrefix(n[i+1:], "+"))
+		return err == nil && -324 <= exp && exp <= 308
+	}
+	return true
+}
+
+// extraordinary lists the numbers of a decoded body that are not ordinary
+// (see ordinaryNumber), by pointer under prefix.
+func extraordinary(prefix string, v any) []Violation {
+	switch v := v.(type) {
+	case json.Number:
+		if !ordinaryNumber(string(v)) {
+			return []Violation{{prefix, "must be a number of at most 64 characters, with an exponent within ±308"}}
+		}
+	case map[string]any:
+		var out []Violation
+		for k, x := range v {
+			out = append(out, extraordinary(prefix+Pointer(k), x)...)
+		}
+		slices.SortFunc(out, func(a, b Violation) int { return strings.Compare(a.Pointer, b.Pointer) })
+		return out
+	case []any:
+		var out []Violation
+		for i, x := range v {
+			out = append(out, extraordinary(prefix+Pointer(strconv.Itoa(i)), x)...)
+		}
+		return out
+	}
+	return nil
+}
+
 // checkBody checks a JSON body against the operation's schema.
 func (s *Spec) checkBody(o *Operation, req Request) ([]Violation, error) {
 	if o.Body == nil {
 		return nil, nil
 	}
-	if len(req.Body) == 0 {
-		if o.Body.Required {
-			return []Violation{{"/body", "a request body is required"}}, nil
-		}
+	if len(req.Body) == 0 && !o.Body.Required {
 		return nil, nil
+	}
+	if o.Body.Schema == "" {
+		// A file upload (multipart/form-data): the api tool sends JSON
+		// only, and Clerk would refuse it.
+		return []Violation{{"/body", fmt.Sprintf("this operation takes %s, which the api tool cannot send (it sends JSON)", strings.Join(o.Body.Media, " or "))}}, nil
+	}
+	if len(req.Body) == 0 {
+		return []Violation{{"/body", "a request body is required"}}, nil
 	}
 	ct := req.ContentType
 	if ct == "" {
@@ -311,12 +401,15 @@ func (s *Spec) checkBody(o *Operation, req Request) ([]Violation, error) {
 	if mt, _, _ := strings.Cut(ct, ";"); !slices.Contains(o.Body.Media, strings.TrimSpace(mt)) {
 		return []Violation{{"/body", fmt.Sprintf("content type %s is not accepted (want %s)", mt, strings.Join(o.Body.Media, " or "))}}, nil
 	}
-	if o.Body.Schema == "" || !strings.HasPrefix(ct, "application/json") {
-		return nil, nil // a file upload's parts are not JSON; the API judges them
+	if !strings.HasPrefix(ct, "application/json") {
+		return nil, nil // another body the spec allows besides JSON: the API judges it
 	}
 	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(req.Body))
 	if err != nil {
 		return []Violation{{"/body", "could not decode the body as JSON"}}, nil
+	}
+	if vs := extraordinary("/body", value); len(vs) > 0 {
+		return vs, nil
 	}
 	sch, err := s.schemaFor(o.Body.Schema)
 	if err != nil {

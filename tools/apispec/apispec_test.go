@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clerk-mcp/clerk-mcp/tools/apispec"
 )
@@ -177,5 +178,68 @@ func TestEmbeddedSpecsAreFresh(t *testing.T) {
 		if !bytes.Equal(fresh, embedded) {
 			t.Errorf("%s is stale: run `go generate ./tools/apispec`", name)
 		}
+	}
+}
+
+// Values a hostile or careless caller may send are refused, quickly and
+// without a panic; values kin-openapi reads are read the same way.
+func TestCheckRequestEdgeValues(t *testing.T) {
+	s := backend(t)
+	ctx := context.Background()
+	key := url.Values{"subject": {"user_" + strings.Repeat("a", 27)}}
+	with := func(k, v string) url.Values {
+		q := url.Values{}
+		for name, vs := range key {
+			q[name] = vs
+		}
+		q.Set(k, v)
+		return q
+	}
+	refused := []struct {
+		name    string
+		req     apispec.Request
+		pointer string
+		problem string
+	}{
+		{"NaN for a number", apispec.Request{Method: "GET", Path: "/api_keys", Query: with("limit", "NaN")}, "/query/limit", "must be a valid number"},
+		{"a hex float", apispec.Request{Method: "GET", Path: "/api_keys", Query: with("limit", "0x1p3")}, "/query/limit", "must be a valid number"},
+		{"a huge exponent", apispec.Request{Method: "POST", Path: "/api_keys", Body: []byte(`{"name":"n","subject":"user_1","seconds_until_expiration":1e10000000}`)},
+			"/body/seconds_until_expiration", "exponent within"},
+		{"a tiny exponent", apispec.Request{Method: "POST", Path: "/api_keys", Body: []byte(`{"name":"n","subject":"user_1","seconds_until_expiration":1e-10000000}`)},
+			"/body/seconds_until_expiration", "exponent within"},
+		{"an int64 out of range", apispec.Request{Method: "POST", Path: "/billing/prices", Body: []byte(`{"amount":1e300,"plan_id":"p","currency":"usd"}`)},
+			"/body/amount", "must be a valid int64"},
+		{"a JSON body to a file upload", apispec.Request{Method: "POST", Path: "/users/user_1/profile_image", Body: []byte(`{"file":"x"}`)},
+			"/body", "which the api tool cannot send"},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			vs := violations(t, s.CheckRequest(ctx, c.req))
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("check took %s", d)
+			}
+			for _, v := range vs {
+				if v.Pointer == c.pointer && strings.Contains(v.Problem, c.problem) {
+					return
+				}
+			}
+			t.Fatalf("violations %+v, want %s: ...%s...", vs, c.pointer, c.problem)
+		})
+	}
+	for _, v := range []string{"1", "0", "True", "false"} {
+		if err := s.CheckRequest(ctx, apispec.Request{Method: "GET", Path: "/users", Query: url.Values{"banned": {v}}}); err != nil {
+			t.Errorf("banned=%s: %v", v, err)
+		}
+	}
+}
+
+// A request with a great many faults lists twenty and counts the rest.
+func TestViolationsAreBounded(t *testing.T) {
+	items := strings.TrimSuffix(strings.Repeat(`{"email_address":7},`, 500), ",")
+	err := backend(t).CheckRequest(context.Background(), apispec.Request{Method: "POST", Path: "/invitations/bulk", Body: []byte("[" + items + "]")})
+	vs := violations(t, err)
+	if len(vs) != 21 || !strings.Contains(vs[20].Problem, "more violations") {
+		t.Fatalf("%d violations, last %+v; want 20 and a count of the rest", len(vs), vs[len(vs)-1])
 	}
 }

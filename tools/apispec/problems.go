@@ -151,13 +151,15 @@ func expectation(k jsonschema.ErrorKind) string {
 	return "does not match the schema (" + strings.Join(k.KeywordPath(), "/") + ")"
 }
 
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
 // Pointer is the JSON pointer (RFC 6901) of a path of keys and indexes:
 // Pointer("body", "a/b") is /body/a~1b.
 func Pointer(parts ...string) string {
 	var b strings.Builder
 	for _, p := range parts {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString(pointerEscaper.Replace(p))
 	}
 	return b.String()
 }

@@ -138,6 +138,12 @@ func build(doc, comps map[string]any) (*checks, error) {
 					continue
 				}
 				seen[in+" "+name] = true
+				if pm["schema"] == nil {
+					return nil, fmt.Errorf("%s: parameter %s has no schema (content is not supported)", id, name)
+				}
+				if style, _ := pm["style"].(string); style != "" && style != "form" && style != "simple" {
+					return nil, fmt.Errorf("%s: parameter %s has style %s, which apispec does not read", id, name, style)
+				}
 				def := "param." + id + "." + in + "." + name
 				defs[def] = convert(pm["schema"])
 				required, _ := pm["required"].(bool)
@@ -175,10 +181,14 @@ func build(doc, comps map[string]any) (*checks, error) {
 var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // convert turns an OpenAPI 3.0 schema into JSON Schema 2020-12: references
-// name the component schema, "nullable" becomes a "null" type, the boolean
-// exclusiveMinimum and exclusiveMaximum become numbers, and keywords JSON
-// Schema does not have (discriminator, xml) go. Beside a $ref, OpenAPI 3.0
-// ignores every other keyword, and so does the conversion.
+// name the component schema, "nullable" becomes a "null" type (or an anyOf
+// with null, where allOf, anyOf or oneOf would refuse null anyway), the
+// boolean exclusiveMinimum and exclusiveMaximum become numbers, a readOnly
+// property is not required of a request, and keywords JSON Schema does not
+// have (discriminator, xml) go. Beside a $ref, OpenAPI 3.0 ignores every
+// other keyword, and so does the conversion, except nullable: honouring it
+// accepts a null that kin-openapi refuses, the lenient side for a check
+// that must not refuse what Clerk takes.
 func convert(node any) any {
 	n, ok := node.(map[string]any)
 	if !ok {
@@ -220,10 +230,24 @@ func convert(node any) any {
 			delete(out, b.bound)
 		}
 	}
+	if req, ok := out["required"].([]any); ok {
+		props, _ := n["properties"].(map[string]any)
+		kept := []any{}
+		for _, r := range req {
+			name, _ := r.(string)
+			if p, _ := props[name].(map[string]any); p == nil || p["readOnly"] != true {
+				kept = append(kept, r)
+			}
+		}
+		out["required"] = kept
+	}
 	if !nullable {
 		return out
 	}
-	if t, ok := out["type"].(string); ok {
+	_, all := out["allOf"]
+	_, any1 := out["anyOf"]
+	_, one := out["oneOf"]
+	if t, ok := out["type"].(string); ok && !all && !any1 && !one {
 		out["type"] = []any{t, "null"}
 		if enum, ok := out["enum"].([]any); ok {
 			out["enum"] = append(enum, nil)
