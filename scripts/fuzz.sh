@@ -17,6 +17,7 @@ targets=(
   "FuzzJSONCEdit ./clients"
   "FuzzTOMLEdit ./clients"
   "FuzzClean ./internal/safetext"
+  "FuzzCheckRequest ./tools/apispec"
 )
 failed=0
 for t in "${targets[@]}"; do

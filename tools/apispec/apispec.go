@@ -325,7 +325,7 @@ func scalar(typ, raw string) (any, bool) {
 		}
 		return json.Number(raw), true
 	case "number":
-		if !json.Valid([]byte(raw)) || strings.ContainsAny(raw[:1], "\"{[tfn ") || !ordinaryNumber(raw) {
+		if !isJSONNumber(raw) || !ordinaryNumber(raw) {
 			return nil, false
 		}
 		return json.Number(raw), true
@@ -337,6 +337,12 @@ func scalar(typ, raw string) (any, bool) {
 		return b, true
 	}
 	return raw, true
+}
+
+// isJSONNumber reports whether s is exactly one JSON number: no space, no
+// other JSON value.
+func isJSONNumber(s string) bool {
+	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9') && strings.TrimSpace(s) == s && json.Valid([]byte(s))
 }
 
 // ordinaryNumber reports whether a JSON number is short and within
