@@ -62,6 +62,12 @@ type Stdio struct {
 	MaxLine  int
 	Drain    time.Duration
 	Logger   *slog.Logger
+	// Ready, if set, runs once on Serve's goroutine, after the first
+	// answer is written or before Serve stops without one: start-up work
+	// that need not delay the answer a client waits for when it launches
+	// the server, such as the first log line (the logger's first use
+	// costs a few percent of a cold start).
+	Ready func()
 }
 
 // ServeStdio serves s on in and out with the default bounds until in ends
@@ -102,6 +108,12 @@ func (st *Stdio) Serve(ctx context.Context, s *mcpserver.MCPServer, in io.Reader
 	callCtx = s.WithContext(callCtx, sess)
 
 	w := newLineWriter(out, logger)
+	ready := func() {}
+	firstAnswer := w.firstWrite
+	if st.Ready != nil {
+		var once sync.Once
+		ready = func() { once.Do(st.Ready) }
+	}
 	go w.run()
 	sess.requests.start(w.sendContext)
 	go func() {
@@ -138,6 +150,9 @@ read:
 		case <-w.failed:
 			why = "stdout failed"
 			break read
+		case <-firstAnswer:
+			ready()
+			firstAnswer = nil
 		case line, ok := <-lines:
 			if !ok {
 				// readErr is set before lines is closed.
@@ -147,6 +162,7 @@ read:
 			l.dispatch(ctx.Done(), line)
 		}
 	}
+	ready()
 	close(stopReading)
 	// No answer to a request of ours can arrive any more.
 	sess.requests.stop()
@@ -318,18 +334,19 @@ func toolError(id json.RawMessage, err error) []byte {
 // lineWriter writes queued lines to stdout on one goroutine, so that a
 // slow reader costs at most outQueue answers of memory.
 type lineWriter struct {
-	out    io.Writer
-	log    *slog.Logger
-	queue  chan []byte
-	quit   chan struct{} // closed by close: write what is queued, then stop
-	done   chan struct{} // closed when run returns
-	failed chan struct{} // closed on the first write error
-	once   sync.Once
+	out        io.Writer
+	log        *slog.Logger
+	queue      chan []byte
+	quit       chan struct{} // closed by close: write what is queued, then stop
+	done       chan struct{} // closed when run returns
+	failed     chan struct{} // closed on the first write error
+	firstWrite chan struct{} // closed after the first line is written
+	once       sync.Once
 }
 
 func newLineWriter(out io.Writer, log *slog.Logger) *lineWriter {
 	return &lineWriter{out: out, log: log, queue: make(chan []byte, outQueue),
-		quit: make(chan struct{}), done: make(chan struct{}), failed: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), failed: make(chan struct{}), firstWrite: make(chan struct{})}
 }
 
 func (w *lineWriter) send(b []byte) {
@@ -343,7 +360,7 @@ func (w *lineWriter) close() { w.once.Do(func() { close(w.quit) }) }
 
 func (w *lineWriter) run() {
 	defer close(w.done)
-	broken := false
+	broken, wrote := false, false
 	write := func(b []byte) {
 		if broken {
 			return
@@ -354,6 +371,11 @@ func (w *lineWriter) run() {
 			w.log.Warn("stdio: cannot write to stdout; dropping answers", "error", err)
 			broken = true
 			close(w.failed)
+			return
+		}
+		if !wrote {
+			wrote = true
+			close(w.firstWrite)
 		}
 	}
 	for {

@@ -282,3 +282,53 @@ func TestStdioStopsWhenStdoutBreaks(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// Ready runs once, after the first answer has gone out (the start-up log
+// line must not delay the answer a client waits for), or when Serve ends
+// without having answered anything.
+func TestStdioReadyRunsAfterTheFirstAnswer(t *testing.T) {
+	ready := make(chan struct{}, 10)
+	var answered atomic.Bool
+	st := &server.Stdio{Ready: func() {
+		if !answered.Load() {
+			t.Error("Ready ran before the first answer was written")
+		}
+		ready <- struct{}{}
+	}}
+	r := newStdioRig(t, context.Background(), st, func(w io.Writer) io.Writer {
+		return writerFunc(func(p []byte) (int, error) {
+			n, err := w.Write(p)
+			answered.Store(true)
+			return n, err
+		})
+	})
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Ready did not run after the initialize answer")
+	}
+	r.call(t, 1, "echo", `{}`)
+	r.next(t)
+	r.in.Close()
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ready); n != 0 {
+		t.Fatalf("Ready ran %d more times", n)
+	}
+
+	// Nothing ever asked: Ready still runs, once, as Serve returns.
+	runs := 0
+	st = &server.Stdio{Ready: func() { runs++ }}
+	srv := server.New(server.Options{})
+	if err := st.Serve(context.Background(), srv, strings.NewReader(""), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 {
+		t.Fatalf("Ready ran %d times on an empty stdin, want 1", runs)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -72,9 +72,11 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 		defer opts.AgentLogin.Close()
 	}
 	srv := server.New(opts)
-	logger.Info("serving MCP on stdio", "version", buildVersion(), "issuer", e.cfg.BaseURL,
-		"profile", e.cfg.ProfileName(), "read_only", *readOnly, "confirm", string(policy), "store_mode", string(e.cfg.StoreMode))
-	serveErr := (&server.Stdio{Logger: logger}).Serve(ctx, srv, c.stdin, c.stdout)
+	banner := func() {
+		logger.Info("serving MCP on stdio", "version", buildVersion(), "issuer", e.cfg.BaseURL,
+			"profile", e.cfg.ProfileName(), "read_only", *readOnly, "confirm", string(policy), "store_mode", string(e.cfg.StoreMode))
+	}
+	serveErr := (&server.Stdio{Logger: logger, Ready: banner}).Serve(ctx, srv, c.stdin, c.stdout)
 	// The calls are answered or cancelled, but a refresh they started may
 	// still be between Clerk's answer, which spent the old refresh token,
 	// and the write of the new session: exiting now would lose the session.
