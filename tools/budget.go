@@ -92,11 +92,8 @@ func newTruncation(cuts []Cut, remedy string) *Truncation {
 func budgeted(t Tool, budget int) Tool {
 	h := t.Handler
 	t.MaxResultChars = budget
-	if t.OutputSchema != nil {
-		// Structured output is checked against the schema by clients: it
-		// must allow the marker a cut adds.
-		t.OutputSchema = withProperty(t.OutputSchema, "truncated", truncationSchema)
-	}
+	// Output schemas already allow the marker a cut adds (truncatable, at
+	// generate time): clients check structured output against them.
 	t.Handler = func(ctx context.Context, args json.RawMessage) (any, error) {
 		out, err := h(ctx, args)
 		if err != nil {

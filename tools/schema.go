@@ -1,13 +1,11 @@
 package tools
 
 import (
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
-	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -21,40 +19,38 @@ import (
 // defaults, bounds, fields holding one of several JSON types).
 var schemaDerivers = map[string]func() json.RawMessage{
 	"whoami.input":  func() json.RawMessage { return deriveSchema[noArgs](nil) },
-	"whoami.output": func() json.RawMessage { return deriveSchema[WhoamiResult](whoamiOutput) },
+	"whoami.output": func() json.RawMessage { return truncatable(deriveSchema[WhoamiResult](whoamiOutput)) },
 	"doctor.input":  func() json.RawMessage { return deriveSchema[noArgs](nil) },
-	"doctor.output": func() json.RawMessage { return deriveSchema[DoctorReport](doctorOutput) },
+	"doctor.output": func() json.RawMessage { return truncatable(deriveSchema[DoctorReport](doctorOutput)) },
 	"api.input":     func() json.RawMessage { return deriveSchema[APIArgs](apiInput) },
 	"api_endpoints.input": func() json.RawMessage {
 		return deriveSchema[EndpointsArgs](endpointsInput)
 	},
-	"api_endpoints.output": func() json.RawMessage { return deriveSchema[EndpointsResult](endpointsOutput) },
+	"api_endpoints.output": func() json.RawMessage {
+		return truncatable(deriveSchema[EndpointsResult](endpointsOutput))
+	},
 }
 
 // schema returns the schema named key. Deriving costs milliseconds of
-// reflection at every start, so the derived schemas are generated once
-// into schemas.json and embedded; TestEmbeddedSchemasAreFresh derives them
-// again and fails when the file is stale (`go test ./tools -run
+// reflection, and even decoding a file of schemas costs a cold start half
+// a millisecond, so the derived schemas are generated once into Go strings
+// (schemas_gen.go); TestEmbeddedSchemasAreFresh derives them again and
+// fails when the file is stale (`go test ./tools -run
 // TestEmbeddedSchemasAreFresh -update` rewrites it).
 func schema(key string) json.RawMessage {
-	s, ok := embeddedSchemas()[key]
+	s, ok := generatedSchema(key)
 	if !ok {
-		panic("tools: no schema " + key + " in schemas.json")
+		panic("tools: no schema " + key + " in schemas_gen.go")
 	}
-	return s
+	return json.RawMessage(s)
 }
 
-//go:embed schemas.json
-var schemasJSON []byte
-
-// embeddedSchemas is schemas.json by key, parsed on first use.
-var embeddedSchemas = sync.OnceValue(func() map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(schemasJSON, &m); err != nil {
-		panic("tools: schemas.json: " + err.Error())
-	}
-	return m
-})
+// truncatable adds to an output schema the "truncated" marker a result
+// cut to its budget carries (see budgeted): clients check structured
+// output against the schema.
+func truncatable(schema json.RawMessage) json.RawMessage {
+	return withProperty(schema, "truncated", truncationSchema)
+}
 
 // deriveSchema returns the JSON Schema of T's JSON encoding, then edited.
 // A type the library cannot describe is a programming error, found by the
