@@ -63,10 +63,12 @@ type Stdio struct {
 	Drain    time.Duration
 	Logger   *slog.Logger
 	// Ready, if set, runs once on Serve's goroutine, after the first
-	// answer is written or before Serve stops without one: start-up work
-	// that need not delay the answer a client waits for when it launches
-	// the server, such as the first log line (the logger's first use
-	// costs a few percent of a cold start).
+	// answer is written and before the next message is dispatched, or
+	// before Serve stops without an answer: start-up work that need not
+	// delay the answer a client waits for when it launches the server,
+	// such as the first log line (the logger's first use costs a few
+	// percent of a cold start). It must return quickly: nothing is read
+	// while it runs.
 	Ready func()
 }
 
@@ -158,6 +160,14 @@ read:
 				// readErr is set before lines is closed.
 				inEnded = true
 				break read
+			}
+			// A client that does not wait for the initialize answer
+			// still gets the start-up line before what follows it.
+			select {
+			case <-firstAnswer:
+				ready()
+				firstAnswer = nil
+			default:
 			}
 			l.dispatch(ctx.Done(), line)
 		}

@@ -33,7 +33,9 @@ type DryRunSpec struct {
 	Passed     bool                `json:"passed"`
 	Operation  string              `json:"operation,omitempty"`
 	Violations []apispec.Violation `json:"violations,omitempty"`
-	Note       string              `json:"note,omitempty"`
+	// MoreViolations counts those found beyond the first twenty listed.
+	MoreViolations int    `json:"more_violations,omitempty"`
+	Note           string `json:"note,omitempty"`
 }
 
 // DryRun shows what Call would send for args without sending anything.
@@ -67,7 +69,7 @@ func (a *api) DryRun(ctx context.Context, args APIArgs) (*DryRunResult, error) {
 		res.Request.Body = body
 	}
 	check := checkSpec(ctx, r)
-	res.Spec = DryRunSpec{Passed: len(check.Violations) == 0, Operation: check.Operation, Violations: check.Violations}
+	res.Spec = DryRunSpec{Passed: len(check.Violations) == 0, Operation: check.Operation, Violations: check.Violations, MoreViolations: check.More}
 	if check.Operation == "" {
 		res.Spec.Note = "Clerk's spec does not describe this operation; it would be sent unchecked"
 	}

@@ -18,6 +18,7 @@ type specCheck struct {
 	// faster than its documents).
 	Operation  string
 	Violations []apispec.Violation
+	More       int // violations beyond those listed
 }
 
 // checkSpec checks r's path parameters, query and body against the
@@ -42,7 +43,7 @@ func checkSpec(ctx context.Context, r *apiRequest) specCheck {
 	err = spec.CheckRequest(ctx, apispec.Request{Method: r.method, Path: specPath, Query: r.query, Body: r.body})
 	var ve *apispec.ValidationError
 	if errors.As(err, &ve) {
-		res.Violations = ve.Violations
+		res.Violations, res.More = ve.Violations, ve.More
 	}
 	return res
 }
@@ -57,6 +58,9 @@ func (c specCheck) err() error {
 	parts := make([]string, len(c.Violations))
 	for i, v := range c.Violations {
 		parts[i] = v.Pointer + ": " + v.Problem
+	}
+	if c.More > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", c.More))
 	}
 	e := envelope.InvalidInput(fmt.Sprintf("The request does not match Clerk's API spec for %s, so it was not sent: %s.",
 		c.Operation, strings.Join(parts, "; ")))

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"time"
+
+	"github.com/clerk-mcp/clerk-mcp/envelope"
 )
 
 // WhoamiResult is the whoami tool's structured output.
@@ -48,6 +52,13 @@ func whoamiTool(d Deps) Tool {
 func Whoami(ctx context.Context, d Deps) (*WhoamiResult, error) {
 	if d.Config.PlatformAPIKey != "" {
 		if _, err := platformCall(ctx, d, "GET", "/v1/platform/applications", nil); err != nil {
+			if e := envelope.From(err); e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden {
+				// The api tool's remedy (check target, application...)
+				// does not fit: the key itself was refused.
+				e.Message = fmt.Sprintf("Clerk refused the Platform API key in CLERK_PLATFORM_API_KEY (status %d).", e.Status)
+				e.Remedy = "Ask the user to check CLERK_PLATFORM_API_KEY in the server's environment (a Platform API key, ak_...), or to unset it to use the OAuth session."
+				return nil, e
+			}
 			return nil, err
 		}
 		return &WhoamiResult{Auth: "platform_api_key", Issuer: d.Config.PlatformAPIURL}, nil

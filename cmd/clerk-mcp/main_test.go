@@ -271,4 +271,9 @@ func TestWhoamiWithPlatformAPIKey(t *testing.T) {
 	if out, _, code = w.run(t, key, "whoami"); code != 0 || !strings.Contains(out, "Platform API key") {
 		t.Fatalf("whoami: exit %d: %s", code, out)
 	}
+	// A refused key is named, with the way out.
+	out, errOut, code = w.run(t, []string{"CLERK_PLATFORM_API_KEY=ak_refused"}, "whoami")
+	if code != 1 || !strings.Contains(errOut, "CLERK_PLATFORM_API_KEY") || !strings.Contains(errOut, "unset it") {
+		t.Fatalf("whoami with a refused key: exit %d\n%s%s", code, out, errOut)
+	}
 }

@@ -167,7 +167,10 @@ func (c *cli) whoami(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if who.Auth != "oauth" {
-		fmt.Fprintf(c.stdout, "Using a Platform API key for %s (no OAuth session is used)\n", safetext.Clean(who.Issuer))
+		fmt.Fprintf(c.stdout, "Using the Platform API key in CLERK_PLATFORM_API_KEY for %s.\n", safetext.Clean(who.Issuer))
+		if _, err := e.source.Session(ctx); err == nil {
+			fmt.Fprintf(c.stdout, "  A session is stored for %s (%s) but not used while the key is set.\n", e.cfg.BaseURL, e.source.Store().Location())
+		}
 		return exitOK
 	}
 	expires := "no expiry given"

@@ -78,7 +78,7 @@ func requestsFor(o *Operation, path string) []apispec.Request {
 			continue
 		}
 		s := p.Value.Schema.Value
-		for _, v := range []string{"not-a-number", "10", "true", "1", "False", "NaN", "1e5", "-0"} {
+		for _, v := range []string{"not-a-number", "10", "true", "1", "False", "NaN", "1e5", "-0", "+5", "01", ".5", "5."} {
 			if s.Type.Is("string") && v != "10" && v != "1" {
 				continue
 			}

@@ -184,6 +184,7 @@ type Violation struct {
 type ValidationError struct {
 	Operation  string
 	Violations []Violation
+	More       int // violations found beyond those listed
 }
 
 // maxViolations is how many violations a ValidationError lists.
@@ -203,17 +204,21 @@ func NewValidationError(operation string, vs []Violation) error {
 			out = append(out, v)
 		}
 	}
+	e := &ValidationError{Operation: operation, Violations: out}
 	if len(out) > maxViolations {
 		// Enough to act on; a million wrong items need not be listed.
-		out = append(out[:maxViolations], Violation{"", fmt.Sprintf("and %d more violations", len(out)-maxViolations)})
+		e.Violations, e.More = out[:maxViolations], len(out)-maxViolations
 	}
-	return &ValidationError{Operation: operation, Violations: out}
+	return e
 }
 
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
 		parts[i] = v.Pointer + ": " + v.Problem
+	}
+	if e.More > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", e.More))
 	}
 	return fmt.Sprintf("does not match %s: %s", e.Operation, strings.Join(parts, "; "))
 }
@@ -325,10 +330,14 @@ func scalar(typ, raw string) (any, bool) {
 		}
 		return json.Number(raw), true
 	case "number":
-		if !isJSONNumber(raw) || !ordinaryNumber(raw) {
+		// Any decimal ParseFloat reads (+5, 01, .5, 5.), as kin-openapi
+		// reads it, but not NaN, Inf, hex or digit separators; written
+		// back as a JSON number.
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil || strings.ContainsAny(raw, "xXnNiI_") {
 			return nil, false
 		}
-		return json.Number(raw), true
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), true
 	case "boolean":
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
@@ -339,17 +348,12 @@ func scalar(typ, raw string) (any, bool) {
 	return raw, true
 }
 
-// isJSONNumber reports whether s is exactly one JSON number: no space, no
-// other JSON value.
-func isJSONNumber(s string) bool {
-	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9') && strings.TrimSpace(s) == s && json.Valid([]byte(s))
-}
-
-// ordinaryNumber reports whether a JSON number is short and within
-// float64's exponent range. Arbitrary-precision arithmetic on 1e999999
-// takes the validator tens of milliseconds a number.
+// ordinaryNumber reports whether a JSON number has an exponent within
+// float64's range and at most a thousand characters. Arbitrary-precision
+// arithmetic on 1e999999 takes the validator tens of milliseconds a
+// number; long digit strings cost it little.
 func ordinaryNumber(n string) bool {
-	if len(n) > 64 {
+	if len(n) > 1000 {
 		return false
 	}
 	if i := strings.IndexAny(n, "eE"); i >= 0 {
@@ -365,7 +369,7 @@ func extraordinary(prefix string, v any) []Violation {
 	switch v := v.(type) {
 	case json.Number:
 		if !ordinaryNumber(string(v)) {
-			return []Violation{{prefix, "must be a number of at most 64 characters, with an exponent within ±308"}}
+			return []Violation{{prefix, "must be a number with an exponent within ±308 and at most 1,000 characters"}}
 		}
 	case map[string]any:
 		var out []Violation
