@@ -46,16 +46,43 @@ const (
 // askedIndex is the inverted index of the requests written for each
 // operation.
 type askedIndex struct {
-	postings map[string][]posting
-	idf      map[string]float64
+	ids      map[term]int32 // a term's number, for the slices below
+	postings [][]posting
+	idf      []float64
+}
+
+// term is a hash of a term's text (see hashed): the index keeps no
+// strings, and a term built of two words is hashed without joining them.
+type term uint64
+
+// hashed continues FNV-1a over s.
+func hashed(h term, s string) term {
+	for i := 0; i < len(s); i++ {
+		h ^= term(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// termOf is the term of one word or phrase.
+func termOf(s string) term { return hashed(14695981039346656037, s) }
+
+// pairOf is the term of two adjacent words: FNV-1a continued over the
+// bytes of the second word's term.
+func pairOf(a, b term) term {
+	h := hashed(a, "_")
+	for i := range 8 {
+		h ^= b >> (8 * i) & 0xff
+		h *= 1099511628211
+	}
+	return h
 }
 
 // buildAsked indexes asked[i], the requests written for endpoint i.
 func buildAsked(asked [][]string) askedIndex {
 	// Terms are numbered as they come and counted in one reused slice:
 	// a map per operation would be rebuilt and rehashed 300 times.
-	ids := map[string]int32{}
-	var names []string
+	ids := map[term]int32{}
 	var postings [][]posting
 	counts := []float64{}
 	lengths := make([]float64, len(asked))
@@ -66,9 +93,8 @@ func buildAsked(asked [][]string) askedIndex {
 			for _, t := range askedTerms(r) {
 				id, ok := ids[t]
 				if !ok {
-					id = int32(len(names))
+					id = int32(len(postings))
 					ids[t] = id
-					names = append(names, t)
 					counts = append(counts, 0)
 					postings = append(postings, nil)
 				}
@@ -87,7 +113,7 @@ func buildAsked(asked [][]string) askedIndex {
 			counts[id] = 0
 		}
 	}
-	ai := askedIndex{postings: make(map[string][]posting, len(names)), idf: make(map[string]float64, len(names))}
+	ai := askedIndex{ids: ids, postings: postings, idf: make([]float64, len(postings))}
 	n := float64(len(asked))
 	for id, ps := range postings {
 		for k := range ps {
@@ -96,8 +122,7 @@ func buildAsked(asked [][]string) askedIndex {
 			ps[k].weight = float32(f * (askedK1 + 1) / (f + askedK1*norm))
 		}
 		df := float64(len(ps))
-		ai.postings[names[id]] = ps
-		ai.idf[names[id]] = math.Log(1 + (n-df+0.5)/(df+0.5))
+		ai.idf[id] = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	return ai
 }
@@ -108,15 +133,19 @@ func buildAsked(asked [][]string) askedIndex {
 func (ai *askedIndex) score(query string, n int) []float64 {
 	var out []float64
 	best := 0.0
-	seen := map[string]bool{}
+	seen := map[term]bool{}
 	terms, words := askedTermsN(query)
 	for _, t := range terms {
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
-		idf := ai.idf[t]
-		for _, p := range ai.postings[t] {
+		id, ok := ai.ids[t]
+		if !ok {
+			continue
+		}
+		idf := ai.idf[id]
+		for _, p := range ai.postings[id] {
 			if out == nil {
 				out = make([]float64, n)
 			}
@@ -140,20 +169,20 @@ func (ai *askedIndex) score(query string, n int) []float64 {
 // delete), and each adjacent pair of words ("sign_in" is not "sign_up").
 // Requests and queries go through the same mapping, so "org", "team" and
 // "organization" meet wherever they are written.
-func askedTerms(s string) []string {
+func askedTerms(s string) []term {
 	terms, _ := askedTermsN(s)
 	return terms
 }
 
 // askedTermsN is askedTerms with the number of words and phrases found.
-func askedTermsN(s string) ([]string, int) {
+func askedTermsN(s string) ([]term, int) {
 	v := vocab()
 	raw := tokens(s)
 	stems := make([]string, len(raw))
 	for i, t := range raw {
 		stems[i] = stem(t)
 	}
-	var words, out []string
+	var words, out []term
 	var key []byte
 	for i := 0; i < len(stems); {
 		n := 0
@@ -173,26 +202,30 @@ func askedTermsN(s string) ([]string, int) {
 		}
 		if n == 0 {
 			if (!v.stopwords[raw[i]] || v.particles[raw[i]]) && len(raw[i]) > 1 && !isLiteral(raw[i]) && !v.sampleNames[raw[i]] {
-				words = append(words, stems[i])
+				words = append(words, termOf(stems[i]))
 			}
 			i++
 			continue
 		}
-		words = append(words, strings.Join(stems[i:i+n], "_"))
+		phrase := termOf(stems[i])
+		for _, st := range stems[i+1 : i+n] {
+			phrase = hashed(hashed(phrase, "_"), st)
+		}
+		words = append(words, phrase)
 		for _, t := range sn.terms {
 			t, _, _ = strings.Cut(t, "/")
 			for _, w := range tokens(t) {
-				out = append(out, stem(w))
+				out = append(out, termOf(stem(w)))
 			}
 		}
 		if sn.verb != "" {
-			out = append(out, "do:"+classOf(sn.verb))
+			out = append(out, hashed(termOf("do:"), classOf(sn.verb)))
 		}
 		i += n
 	}
 	out = append(out, words...)
 	for i := 1; i < len(words); i++ {
-		out = append(out, words[i-1]+"_"+words[i])
+		out = append(out, pairOf(words[i-1], words[i]))
 	}
 	return out, len(words)
 }

@@ -641,6 +641,14 @@ func parseAlt(t string) alt {
 // tokens lowercases s and splits it on anything but letters and digits and
 // at camelCase boundaries.
 func tokens(s string) []string {
+	if isASCII(s) {
+		return asciiTokens(s)
+	}
+	return runeTokens(s)
+}
+
+// runeTokens is tokens for any text.
+func runeTokens(s string) []string {
 	var out []string
 	var cur []rune
 	flush := func() {
@@ -664,6 +672,47 @@ func tokens(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// asciiTokens is tokens for ASCII text, without decoding runes: the
+// catalog's texts and most queries are ASCII, and the first search
+// tokenizes a few megabytes of them.
+func asciiTokens(s string) []string {
+	var out []string
+	start := -1
+	lower := func(c byte) bool { return 'a' <= c && c <= 'z' }
+	upper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
+	flush := func(end int) {
+		if start >= 0 {
+			out = append(out, strings.ToLower(s[start:end]))
+			start = -1
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case lower(c) || upper(c) || '0' <= c && c <= '9':
+			if upper(c) && start >= 0 && (lower(s[i-1]) || i+1 < len(s) && lower(s[i+1])) {
+				flush(i)
+			}
+			if start < 0 {
+				start = i
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // stem reduces an English word to a stem shared by its inflections, the
