@@ -5,8 +5,9 @@
 // Search ranks operations for a request in an agent's words ("kick someone
 // out of a team") by the specs' words, Clerk's vocabulary and requests
 // written for each operation (requests/); Describe gives what a first
-// correct call to one of them needs. Both read generated data (endpoints.json.gz, details.json.gz), parsed
-// on first use: the YAML specs are read only by `go generate`.
+// correct call to one of them needs. Both read generated data
+// (endpoints.json.gz, details.json.gz), parsed on first use: the YAML specs
+// are read only by `go generate`.
 package catalog
 
 //go:generate go run ./gen -out endpoints.json.gz -details details.json.gz
@@ -290,7 +291,7 @@ func (idx *catalogIndex) search(query string, f Filter, limit int) []Endpoint {
 		// one. The requests alone do not count: their best match always
 		// scores in full, even on one stray word ("x", "corp").
 		return nil
-	case len(q.groups) == 0 && q.verb == "" && asked == nil:
+	case len(q.groups) == 0 && q.verb == "":
 		for i := range idx.endpoints {
 			if f.matches(&idx.endpoints[i]) {
 				hits = append(hits, scored{i, 0})
@@ -304,7 +305,7 @@ func (idx *catalogIndex) search(query string, f Filter, limit int) []Endpoint {
 			if asked != nil {
 				a = asked[i]
 			}
-			if !f.matches(e) || (q.total > 0 && covered[i] == 0 && a < askedAlone) || (q.total == 0 && q.verb == "" && a < askedAlone) {
+			if !f.matches(e) || (q.total > 0 && covered[i] == 0 && a < askedAlone) {
 				continue
 			}
 			hits = append(hits, scored{i, e.rank(q, words[i], covered[i]) + askedWeight*a})
