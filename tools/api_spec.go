@@ -55,15 +55,9 @@ func (c specCheck) err() error {
 	if len(c.Violations) == 0 {
 		return nil
 	}
-	parts := make([]string, len(c.Violations))
-	for i, v := range c.Violations {
-		parts[i] = v.Pointer + ": " + v.Problem
-	}
-	if c.More > 0 {
-		parts = append(parts, fmt.Sprintf("and %d more", c.More))
-	}
+	ve := apispec.ValidationError{Operation: c.Operation, Violations: c.Violations, More: c.More}
 	e := envelope.InvalidInput(fmt.Sprintf("The request does not match Clerk's API spec for %s, so it was not sent: %s.",
-		c.Operation, strings.Join(parts, "; ")))
+		c.Operation, ve.Summary()))
 	e.Remedy = fmt.Sprintf("Fix the fields named by the JSON pointers and call again; api_endpoints with operation_id %q shows the parameters and the body schema.", c.Operation)
 	return e
 }

@@ -213,6 +213,12 @@ func NewValidationError(operation string, vs []Violation) error {
 }
 
 func (e *ValidationError) Error() string {
+	return fmt.Sprintf("does not match %s: %s", e.Operation, e.Summary())
+}
+
+// Summary lists the violations as "pointer: problem", separated by "; ",
+// ending with how many more there were.
+func (e *ValidationError) Summary() string {
 	parts := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
 		parts[i] = v.Pointer + ": " + v.Problem
@@ -220,7 +226,7 @@ func (e *ValidationError) Error() string {
 	if e.More > 0 {
 		parts = append(parts, fmt.Sprintf("and %d more", e.More))
 	}
-	return fmt.Sprintf("does not match %s: %s", e.Operation, strings.Join(parts, "; "))
+	return strings.Join(parts, "; ")
 }
 
 // Request is what CheckRequest looks at.
