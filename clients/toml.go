@@ -528,6 +528,28 @@ func isBareKey(c byte) bool {
 }
 
 // value moves past one value.
+// list reads the items of an array or inline table after its opening
+// bracket, separated by commas, up to close (a trailing comma allowed).
+func (l *tomlLexer) list(close byte, item func() error) error {
+	l.i++
+	for {
+		l.skip(true)
+		if l.i < len(l.src) && l.src[l.i] == close {
+			l.i++
+			return nil
+		}
+		if err := item(); err != nil {
+			return err
+		}
+		l.skip(true)
+		if l.i < len(l.src) && l.src[l.i] == ',' {
+			l.i++
+			continue
+		}
+		return l.expect(string(close))
+	}
+}
+
 func (l *tomlLexer) value() error {
 	if l.i >= len(l.src) {
 		return l.errorf("want a value")
@@ -561,31 +583,9 @@ func (l *tomlLexer) value() error {
 		l.i += end + 2
 		return nil
 	case rest[0] == '[':
-		l.i++
-		for {
-			l.skip(true)
-			if l.i < len(l.src) && l.src[l.i] == ']' {
-				l.i++
-				return nil
-			}
-			if err := l.value(); err != nil {
-				return err
-			}
-			l.skip(true)
-			if l.i < len(l.src) && l.src[l.i] == ',' {
-				l.i++
-				continue
-			}
-			return l.expect("]")
-		}
+		return l.list(']', l.value)
 	case rest[0] == '{':
-		l.i++
-		for {
-			l.skip(true)
-			if l.i < len(l.src) && l.src[l.i] == '}' {
-				l.i++
-				return nil
-			}
+		return l.list('}', func() error {
 			if _, err := l.key(); err != nil {
 				return err
 			}
@@ -594,16 +594,8 @@ func (l *tomlLexer) value() error {
 				return err
 			}
 			l.skip(false)
-			if err := l.value(); err != nil {
-				return err
-			}
-			l.skip(true)
-			if l.i < len(l.src) && l.src[l.i] == ',' {
-				l.i++
-				continue
-			}
-			return l.expect("}")
-		}
+			return l.value()
+		})
 	}
 	// A number, boolean or date: it runs to the end of the line, a
 	// comment or a delimiter (a date may hold a space).
