@@ -28,9 +28,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 	"github.com/clerk-mcp/clerk-mcp/store"
 )
 
@@ -103,17 +103,10 @@ const (
 func (e Entry) bounded() Entry {
 	for _, f := range []*string{&e.Profile, &e.Client, &e.ClientVersion, &e.Target, &e.Method,
 		&e.ApplicationID, &e.Instance, &e.TraceID, &e.Allowed, &e.Refused, &e.Error} {
-		*f = cut(*f, maxField)
+		*f = safetext.Truncate(*f, maxField)
 	}
-	e.Path = cut(e.Path, maxPath)
+	e.Path = safetext.Truncate(e.Path, maxPath)
 	return e
-}
-
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // Log is the audit log in one directory. Its zero value is not usable;

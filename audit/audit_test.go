@@ -334,7 +334,7 @@ func TestLongFieldsAreBoundedAndLongLinesSkipped(t *testing.T) {
 	if len(got) != 2 || got[1].Path != "/v1/users/user_victim" {
 		t.Fatalf("Recent = %d entries (%+v), want the bounded one and the victim's after the oversized line", len(got), got)
 	}
-	if len(got[0].Client) > 200 || !strings.HasSuffix(got[0].Client, "…") {
+	if len(got[0].Client) > 200 || !strings.HasSuffix(got[0].Client, "...") {
 		t.Fatalf("client name kept at %d bytes", len(got[0].Client))
 	}
 }

@@ -173,13 +173,7 @@ const maxCode = 64
 
 // displayCode makes an OAuth error code from the network fit for a
 // message: one clean line, short.
-func displayCode(code string) string {
-	code = safetext.Clean(code)
-	if len(code) > maxCode {
-		code = strings.ToValidUTF8(code[:maxCode], "") + "..."
-	}
-	return code
-}
+func displayCode(code string) string { return safetext.Line(code, maxCode) }
 
 func describeTokenError(err error) error {
 	var re *oauth2.RetrieveError
@@ -260,11 +254,7 @@ func cleanError(err error) error {
 		return err
 	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	msg = safetext.Clean(msg)
-	if len(msg) > maxErrorLine {
-		msg = strings.ToValidUTF8(msg[:maxErrorLine], "") + "..."
-	}
-	return &cleanedError{msg: msg, err: err}
+	return &cleanedError{msg: safetext.Line(msg, maxErrorLine), err: err}
 }
 
 // cleanedError shows a display-safe message while keeping the original

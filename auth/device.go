@@ -57,13 +57,7 @@ const maxURL = 2048
 
 // displayURL makes an address from the network fit to print: no control
 // characters, bounded length.
-func displayURL(u string) string {
-	u = safetext.Clean(u)
-	if len(u) > maxURL {
-		u = strings.ToValidUTF8(u[:maxURL], "") + "..."
-	}
-	return u
-}
+func displayURL(u string) string { return safetext.Line(u, maxURL) }
 
 // deviceEndpoint returns the device authorization endpoint, if the server
 // offers one on its own origin: metadata must not send the client id, or

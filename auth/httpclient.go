@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/clerk-mcp/clerk-mcp/internal/safetext"
 )
@@ -66,9 +65,5 @@ const maxLocation = 200
 // of control characters and cut to maxLocation bytes.
 func redirectTarget(u *url.URL) string {
 	t := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-	t = safetext.Clean(t)
-	if len(t) > maxLocation {
-		t = strings.ToValidUTF8(t[:maxLocation], "") + "..."
-	}
-	return t
+	return safetext.Line(t, maxLocation)
 }

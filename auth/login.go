@@ -331,11 +331,7 @@ const maxDescription = 200
 // displayDescription makes an OAuth error_description fit for a message:
 // one clean line, bounded.
 func displayDescription(d string) string {
-	d = strings.TrimSpace(safetext.Clean(d))
-	if len(d) > maxDescription {
-		d = strings.ToValidUTF8(d[:maxDescription], "") + "..."
-	}
-	return d
+	return safetext.Truncate(strings.TrimSpace(safetext.Clean(d)), maxDescription)
 }
 
 // readPastedCallback reads lines from in until one is the redirected

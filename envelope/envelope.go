@@ -159,11 +159,7 @@ func From(err error) *Error {
 // oneLine is err's first line, cleaned for a terminal and cut short.
 func oneLine(err error) string {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	msg = safetext.Clean(msg)
-	if len(msg) > maxMessage {
-		msg = strings.ToValidUTF8(msg[:maxMessage], "") + "…"
-	}
-	return msg
+	return safetext.Line(msg, maxMessage)
 }
 
 // Body is the serialized envelope: {"error": {...}}.

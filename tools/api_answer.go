@@ -33,10 +33,7 @@ func (a *api) result(m *masker, r *response, method, apiPath string, sel *select
 		if v := r.header.Get(h); v != "" {
 			// Masked before it is cut, so that a cut cannot hide a
 			// credential's shape from the masker.
-			if v = m.string(v); len(v) > maxHeaderValue {
-				v = strings.ToValidUTF8(v[:maxHeaderValue], "") + "..."
-			}
-			res.Headers[h] = v
+			res.Headers[h] = safetext.Truncate(m.string(v), maxHeaderValue)
 		}
 	}
 	var capped *Cut // what the read cap kept of the answer
@@ -255,12 +252,9 @@ func apiError(m *masker, status int, method, apiPath string, body []byte, h http
 	}
 	switch {
 	case status >= 300 && status < 400:
-		loc := m.clean(h.Get("Location"))
-		if len(loc) > maxLocation {
-			// The server chose it: it goes to the agent as a pointer,
-			// not as a page of text.
-			loc = strings.ToValidUTF8(loc[:maxLocation], "") + "..."
-		}
+		// The server chose it: it goes to the agent as a pointer, not
+		// as a page of text.
+		loc := safetext.Truncate(m.clean(h.Get("Location")), maxLocation)
 		if loc == "" {
 			loc = "(no Location)"
 		}

@@ -84,3 +84,17 @@ func isUnsafe(r rune) bool {
 	}
 	return false
 }
+
+// Truncate cuts s to at most max bytes, on a character boundary, and
+// marks a cut with "...": a server chooses how long its text is, a
+// message or a log line should not be a page.
+func Truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "..."
+}
+
+// Line is Clean(s) cut to at most max bytes (see Truncate): text from the
+// network fit for one line of a message.
+func Line(s string, max int) string { return Truncate(Clean(s), max) }

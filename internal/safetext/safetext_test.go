@@ -53,3 +53,27 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestTruncateAndLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 5, "abcde..."},
+		{"héllo", 2, "h..."}, // the cut would split é: it is dropped, not mangled
+		{"日本語", 4, "日..."},
+	} {
+		if got := Truncate(c.in, c.max); got != c.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+	if got := Line("a\x1b[31mb\nc", 100); got != "a[31mb c" {
+		t.Errorf("Line cleans: got %q", got)
+	}
+	if got := Line("line one\nline two", 6); got != "line o..." {
+		t.Errorf("Line cuts after cleaning: got %q", got)
+	}
+}
